@@ -1,0 +1,102 @@
+"""The FastAPI application: routes, error handlers, and the middleware order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from agenthost import __version__
+from agenthost.api.errors import install_error_handlers
+from agenthost.api.middleware import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
+from agenthost.api.routes import compat, health, runs
+from agenthost.container import Container, build_container
+from agenthost.registry import AgentRegistry
+from agenthost.settings import Settings, load_settings
+
+
+def middleware_stack(settings: Settings) -> list[Middleware]:
+    """THE middleware order, outermost first. A request passes them top to bottom."""
+    stack = [
+        # Mint or accept the request id first, so every later layer (and log line) has it.
+        Middleware(RequestIdMiddleware, trust_inbound=settings.trust_request_id),
+        # Log after the id exists, around everything else, so refusals are logged too.
+        *([Middleware(AccessLogMiddleware)] if settings.access_log else []),
+        Middleware(SecurityHeadersMiddleware),
+        *(
+            [
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=settings.cors_origins,
+                    allow_methods=["*"],
+                    allow_headers=["*"],
+                    expose_headers=["X-Request-ID", "X-Run-ID"],
+                )
+            ]
+            if settings.cors_origins
+            else []
+        ),
+        # Compress responses (SSE is left alone by GZipMiddleware).
+        Middleware(GZipMiddleware, minimum_size=1024),
+        # Refuse oversized bodies before the app reads them.
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
+    return stack
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: AgentRegistry | None = None,
+    container: Container | None = None,
+) -> FastAPI:
+    """Build the app around ``container`` (built here from settings when not given).
+
+    The app owns the container: its lifespan marks it ready and closes it on shutdown.
+    """
+    settings = settings or load_settings()
+    container = container or build_container(settings, registry=registry)
+    lifecycle = container.lifecycle
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.container = container
+        lifecycle.ready = True
+        try:
+            yield
+        finally:
+            lifecycle.ready = False
+            app.state.container = None
+            await container.aclose()
+
+    production = settings.environment == "production"
+    app = FastAPI(
+        title="agenthost",
+        version=__version__,
+        summary="Production runtime for OpenAI Agents SDK agents",
+        lifespan=lifespan,
+        middleware=middleware_stack(settings),
+        docs_url=None if production else "/docs",
+        redoc_url=None,
+    )
+    app.state.lifecycle = lifecycle
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(runs.router)
+    app.include_router(compat.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory agenthost.api.app:app_from_environment``."""
+    return create_app(load_settings())

@@ -1,0 +1,102 @@
+"""Serving with graceful shutdown.
+
+On the first SIGTERM/SIGINT the process keeps listening but drains: ``/ready`` answers 503,
+new runs are refused with 503 SHUTTING_DOWN, and runs in flight get ``shutdown_grace_s`` to
+finish. Then uvicorn shuts down as usual and the process exits 0. A second signal skips the
+wait. With ``workers > 1`` uvicorn's supervisor forwards SIGTERM to every worker, and each
+drains the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from types import FrameType
+
+import uvicorn
+
+from agenthost.api.app import create_app
+from agenthost.api.supervisor import supervise
+from agenthost.container import build_container
+from agenthost.execution.lifecycle import Lifecycle
+from agenthost.settings import Settings
+from agenthost.telemetry.logging import configure_logging
+
+logger = logging.getLogger(__name__)
+
+# After the drain, how long uvicorn waits for responses still being written.
+RESPONSE_FLUSH_S = 5.0
+
+
+class DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle, grace_s: float) -> None:
+        super().__init__(config)
+        self._lifecycle = lifecycle
+        self._grace_s = grace_s
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining or not self._lifecycle.ready:
+            # A second signal, or still starting: stop now (and hard on a repeated Ctrl-C).
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+            return
+        self._draining = True
+        self._lifecycle.begin_drain()
+        asyncio.get_event_loop().call_soon_threadsafe(self._start_drain)
+
+    def _start_drain(self) -> None:
+        self._drain_task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        in_flight = self._lifecycle.in_flight
+        idle = await self._lifecycle.wait_idle(self._grace_s)
+        if idle:
+            logger.info("drained %d in-flight run(s); shutting down", in_flight)
+        else:
+            logger.warning(
+                "grace period of %.0fs over with %d run(s) in flight; cancelling them",
+                self._grace_s,
+                self._lifecycle.in_flight,
+            )
+        self.should_exit = True
+
+
+def _uvicorn_config(settings: Settings, app: object) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=int(RESPONSE_FLUSH_S),
+        lifespan="on",
+    )
+
+
+def run_worker(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+    """One server process: its own app, container and event loop."""
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, sensitive=settings.log_sensitive_data
+    )
+    app = create_app(settings, container=build_container(settings))
+    server = DrainingServer(
+        _uvicorn_config(settings, app), app.state.lifecycle, settings.shutdown_grace_s
+    )
+    server.run(sockets=sockets)
+    if not server.started:
+        raise SystemExit(3)
+
+
+def serve(settings: Settings) -> None:
+    """Serve in this process, or in ``workers`` supervised processes sharing one socket."""
+    if settings.workers == 1:
+        run_worker(settings)
+        return
+    asyncio.run(build_container(settings).aclose())  # fail here, not in N restarting workers
+    sock = _uvicorn_config(settings, None).bind_socket()
+    raise SystemExit(supervise(settings, sock))

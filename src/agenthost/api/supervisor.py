@@ -1,0 +1,69 @@
+"""A small process supervisor for ``agenthost serve --workers N``.
+
+uvicorn's own supervisor builds plain ``uvicorn.Server`` objects in its children, which would
+lose the draining shutdown, so agenthost supervises its workers itself: N spawned processes
+share one listening socket; SIGTERM/SIGINT are forwarded to each (each drains, then exits);
+a worker that dies unexpectedly is replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from agenthost.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+RESTART_DELAY_S = 1.0
+
+
+def _worker_main(settings: Settings, sock: socket.socket) -> None:
+    from agenthost.api.server import run_worker
+
+    run_worker(settings, sockets=[sock])
+
+
+def supervise(settings: Settings, sock: socket.socket) -> int:
+    """Run ``settings.workers`` workers until a signal stops them; returns the exit status."""
+    context = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+
+    def start() -> BaseProcess:
+        process = context.Process(target=_worker_main, args=(settings, sock), daemon=False)
+        process.start()
+        logger.info("started worker process %s", process.pid)
+        return process
+
+    workers = [start() for _ in range(settings.workers)]
+
+    def forward(sig: int, frame: FrameType | None) -> None:
+        stopping.set()
+        for process in workers:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, sig)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stopping.wait(0.5):
+            for index, process in enumerate(workers):
+                if not process.is_alive() and not stopping.is_set():
+                    logger.error(
+                        "worker %s exited with %s; restarting", process.pid, process.exitcode
+                    )
+                    time.sleep(RESTART_DELAY_S)
+                    workers[index] = start()
+        for process in workers:
+            process.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    failed = [p.exitcode for p in workers if p.exitcode not in (0, None)]
+    return 1 if failed else 0

@@ -1,0 +1,22 @@
+"""``agenthost`` command line: serve, run, mock-llm."""
+
+from __future__ import annotations
+
+import typer
+
+from agenthost.cli import mock_llm, run, serve
+
+app = typer.Typer(
+    name="agenthost",
+    help="Run OpenAI Agents SDK agents in production.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve_command)
+app.command("run")(run.run_command)
+app.command("mock-llm")(mock_llm.mock_llm_command)
+
+
+def main() -> None:
+    app()

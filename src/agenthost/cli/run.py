@@ -1,0 +1,63 @@
+"""``agenthost run AGENT INPUT``: one run through the same pipeline as the server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
+from agenthost.container import build_container
+from agenthost.errors import AgentHostError
+from agenthost.execution.types import RunOutcome, RunRequest
+from agenthost.settings import Settings
+from agenthost.telemetry.logging import configure_logging
+
+
+async def _run_once(settings: Settings, agent: str, text: str) -> RunOutcome:
+    container = build_container(settings)
+    container.lifecycle.ready = True
+    try:
+        return await container.pipeline.run(RunRequest(agent=agent, input=text))
+    finally:
+        await container.aclose()
+
+
+def run_command(
+    agent: Annotated[str, typer.Argument(help="Registered agent name.")],
+    text: Annotated[str, typer.Argument(metavar="INPUT", help="The user's message.")],
+    agents: Annotated[
+        str | None, typer.Option(help="module:attribute of the AgentRegistry.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run AGENT once on INPUT and print its output and usage."""
+    settings = settings_from(agents=agents)
+    configure_logging(level="WARNING", fmt="console", sensitive=settings.log_sensitive_data)
+    try:
+        outcome = asyncio.run(_run_once(settings, agent, text))
+    except CONFIG_ERRORS as exc:
+        fail(str(exc))
+    except AgentHostError as exc:
+        fail(f"{exc.code.value}: {exc.message}", code=1)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(outcome), ensure_ascii=False))
+        return
+    console = Console()
+    output = outcome.output
+    console.print(output if isinstance(output, str) else json.dumps(output, indent=2))
+    table = Table("requests", "input tokens", "output tokens", "total tokens", "duration")
+    usage = outcome.usage
+    table.add_row(
+        str(usage.requests),
+        str(usage.input_tokens),
+        str(usage.output_tokens),
+        str(usage.total_tokens),
+        f"{outcome.duration_ms:.0f} ms",
+    )
+    Console(stderr=True).print(table)

@@ -1,0 +1,75 @@
+"""Everything built once at start-up, handed to requests through ``api/deps.py``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from agents import Agent
+
+from agenthost.execution.admission import Admission
+from agenthost.execution.lifecycle import Lifecycle
+from agenthost.execution.pipeline import Pipeline
+from agenthost.execution.runner import AgentRunner
+from agenthost.execution.settlement import Settlement
+from agenthost.models.provider import AgentHostModelProvider
+from agenthost.registry import AgentRegistry, load_registry
+from agenthost.settings import ConfigError, Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Container:
+    settings: Settings
+    registry: AgentRegistry
+    lifecycle: Lifecycle
+    provider: AgentHostModelProvider
+    pipeline: Pipeline
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+
+def build_container(
+    settings: Settings,
+    *,
+    registry: AgentRegistry | None = None,
+    lifecycle: Lifecycle | None = None,
+) -> Container:
+    """Build the process's objects; raises ConfigError when they cannot work together."""
+    registry = registry if registry is not None else load_registry(settings.agents)
+    lifecycle = lifecycle or Lifecycle()
+    provider = AgentHostModelProvider(settings)
+    missing = provider.missing(_model_names(registry))
+    if missing:
+        raise ConfigError(
+            f"no model deployment serves {missing}; add deployments whose 'serves' lists them"
+        )
+    if provider.is_demo:
+        logger.warning(
+            "no OPENAI_API_KEY and no deployments configured: agents run on the offline demo "
+            "model (canned answers). Set OPENAI_API_KEY or AGENTHOST_DEPLOYMENTS for real models."
+        )
+    pipeline = Pipeline(
+        Admission(settings, registry, lifecycle),
+        AgentRunner(settings, provider),
+        Settlement(lifecycle),
+    )
+    return Container(settings, registry, lifecycle, provider, pipeline)
+
+
+def _model_names(registry: AgentRegistry) -> Iterator[str | None]:
+    """Model names of every registered agent and every agent reachable by handoff."""
+    seen: set[int] = set()
+    stack: list[Agent[Any]] = [entry.agent for entry in registry]
+    while stack:
+        agent = stack.pop()
+        if id(agent) in seen:
+            continue
+        seen.add(id(agent))
+        if agent.model is None or isinstance(agent.model, str):
+            yield agent.model
+        stack.extend(h for h in agent.handoffs if isinstance(h, Agent))

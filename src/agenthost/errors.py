@@ -1,0 +1,182 @@
+"""Domain errors. Every failure agenthost reports is an :class:`AgentHostError`.
+
+Only ``api/errors.py`` turns these into HTTP responses; everything else raises them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Stable, documented error codes returned in ``problem+json`` bodies."""
+
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    MALFORMED_REQUEST = "MALFORMED_REQUEST"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
+    RUN_NOT_FOUND = "RUN_NOT_FOUND"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    CIRCUIT_OPEN = "CIRCUIT_OPEN"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    UPSTREAM_ERROR = "UPSTREAM_ERROR"
+    RUN_TIMEOUT = "RUN_TIMEOUT"
+    RUN_CANCELLED = "RUN_CANCELLED"
+    GUARDRAIL_TRIPPED = "GUARDRAIL_TRIPPED"
+    MAX_TURNS_EXCEEDED = "MAX_TURNS_EXCEEDED"
+    MODEL_BEHAVIOR_ERROR = "MODEL_BEHAVIOR_ERROR"
+    SHUTTING_DOWN = "SHUTTING_DOWN"
+    NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+    INTERNAL = "INTERNAL"
+
+
+class AgentHostError(Exception):
+    """Base class: a code, an HTTP status, whether retrying may help, and safe details.
+
+    ``message`` is shown to API callers, so it must never contain secrets or user input
+    beyond what the caller sent. ``retry_after`` (seconds) becomes a ``Retry-After`` header.
+    """
+
+    code: ErrorCode = ErrorCode.INTERNAL
+    status: int = 500
+    retriable: bool = False
+    title: str = "Internal error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message or self.title
+        self.retry_after = retry_after
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(AgentHostError):
+    code, status, title = ErrorCode.VALIDATION_ERROR, 422, "The request is invalid"
+
+
+class MalformedRequest(AgentHostError):
+    code, status, title = ErrorCode.MALFORMED_REQUEST, 400, "The request body is not valid JSON"
+
+
+class Unauthenticated(AgentHostError):
+    code, status, title = ErrorCode.UNAUTHENTICATED, 401, "Authentication required"
+
+
+class Forbidden(AgentHostError):
+    code, status, title = ErrorCode.FORBIDDEN, 403, "Not allowed"
+
+
+class RouteNotFound(AgentHostError):
+    code, status, title = ErrorCode.NOT_FOUND, 404, "No such route"
+
+
+class MethodNotAllowed(AgentHostError):
+    code, status, title = ErrorCode.METHOD_NOT_ALLOWED, 405, "Method not allowed"
+
+
+class AgentNotFound(AgentHostError):
+    code, status, title = ErrorCode.AGENT_NOT_FOUND, 404, "Agent not found"
+
+
+class RunNotFound(AgentHostError):
+    code, status, title = ErrorCode.RUN_NOT_FOUND, 404, "Run not found"
+
+
+class PayloadTooLarge(AgentHostError):
+    code, status, title = ErrorCode.PAYLOAD_TOO_LARGE, 413, "Request body too large"
+
+
+class UnsupportedMediaType(AgentHostError):
+    code, status, title = ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type"
+
+
+class RateLimited(AgentHostError):
+    code, status, title, retriable = ErrorCode.RATE_LIMITED, 429, "Rate limit exceeded", True
+
+
+class QuotaExceeded(AgentHostError):
+    code, status, title, retriable = ErrorCode.QUOTA_EXCEEDED, 429, "Quota exceeded", True
+
+
+class CircuitOpen(AgentHostError):
+    code, status, title, retriable = (
+        ErrorCode.CIRCUIT_OPEN,
+        503,
+        "The model deployment is failing; its circuit breaker is open",
+        True,
+    )
+
+
+class UpstreamUnavailable(AgentHostError):
+    code, status, title, retriable = (
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        503,
+        "The model service is unavailable",
+        True,
+    )
+
+
+class UpstreamError(AgentHostError):
+    code, status, title = ErrorCode.UPSTREAM_ERROR, 502, "The model service rejected the request"
+
+
+class RunTimeout(AgentHostError):
+    code, status, title, retriable = (
+        ErrorCode.RUN_TIMEOUT,
+        504,
+        "The run exceeded its deadline and was cancelled",
+        True,
+    )
+
+
+class RunCancelled(AgentHostError):
+    code, status, title = ErrorCode.RUN_CANCELLED, 409, "The run was cancelled"
+
+
+class GuardrailTripped(AgentHostError):
+    code, status, title = ErrorCode.GUARDRAIL_TRIPPED, 422, "A guardrail rejected the run"
+
+
+class MaxTurnsExceeded(AgentHostError):
+    code, status, title = (
+        ErrorCode.MAX_TURNS_EXCEEDED,
+        422,
+        "The agent did not finish within its maximum number of turns",
+    )
+
+
+class ModelBehaviorFailed(AgentHostError):
+    code, status, title = (
+        ErrorCode.MODEL_BEHAVIOR_ERROR,
+        502,
+        "The model produced an invalid response",
+    )
+
+
+class ShuttingDown(AgentHostError):
+    code, status, title, retriable = (
+        ErrorCode.SHUTTING_DOWN,
+        503,
+        "The server is shutting down; retry on another replica",
+        True,
+    )
+
+
+class NotImplementedFeature(AgentHostError):
+    code, status, title = ErrorCode.NOT_IMPLEMENTED, 501, "Not implemented"
+
+
+class InternalError(AgentHostError):
+    code, status, title = ErrorCode.INTERNAL, 500, "Internal error"

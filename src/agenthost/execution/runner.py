@@ -1,0 +1,50 @@
+"""Stage 4 — runner: ``Runner.run`` / ``Runner.run_streamed`` with the process's RunConfig."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents import Agent, RunConfig, Runner
+from agents.models.interface import ModelProvider
+from agents.result import RunResult, RunResultStreaming
+from pydantic_core import to_jsonable_python
+
+from agenthost.execution.types import RunState
+from agenthost.settings import Settings
+
+
+class AgentRunner:
+    """Built once per process: one provider, one RunConfig shared by every run."""
+
+    def __init__(self, settings: Settings, provider: ModelProvider) -> None:
+        self.run_config = RunConfig(
+            model_provider=provider,
+            tracing_disabled=not settings.sdk_trace_export,
+            trace_include_sensitive_data=settings.log_sensitive_data,
+            workflow_name="agenthost",
+        )
+
+    async def run(self, state: RunState) -> RunResult:
+        return await Runner.run(
+            state.entry.agent,
+            state.input,
+            max_turns=state.max_turns,
+            run_config=self.run_config,
+        )
+
+    def run_streamed(self, state: RunState) -> RunResultStreaming:
+        return Runner.run_streamed(
+            state.entry.agent,
+            state.input,
+            max_turns=state.max_turns,
+            run_config=self.run_config,
+        )
+
+
+def jsonable_output(output: Any) -> Any:
+    """Final outputs (str, pydantic models, dataclasses, ...) as JSON-ready data."""
+    return to_jsonable_python(output)
+
+
+def agent_name(agent: Agent[Any] | None) -> str:
+    return agent.name if agent is not None else ""

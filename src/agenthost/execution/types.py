@@ -1,0 +1,97 @@
+"""What goes into the pipeline and what comes out of it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from agents.usage import Usage
+
+from agenthost.registry import RegisteredAgent
+
+
+def new_run_id() -> str:
+    return f"run_{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """A request to run an agent, from any entry point (HTTP, SSE, CLI, background)."""
+
+    agent: str
+    input: str
+    session_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    request_id: str | None = None
+    run_id: str = field(default_factory=new_run_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RunUsage:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+    @classmethod
+    def from_sdk(cls, usage: Usage) -> RunUsage:
+        return cls(
+            requests=usage.requests,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    run_id: str
+    agent: str
+    output: Any
+    """The final output: a string, or JSON-ready data for structured outputs."""
+    usage: RunUsage
+    duration_ms: float
+    last_agent: str
+    cached: bool = False
+
+
+EventType = Literal[
+    "run_started",
+    "text_delta",
+    "tool_called",
+    "tool_output",
+    "handoff",
+    "agent_updated",
+    "final",
+    "error",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One event of a streamed run, in order."""
+
+    type: EventType
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class RunState:
+    """Mutable facts about one run as it moves through the stages."""
+
+    request: RunRequest
+    entry: RegisteredAgent
+    input: str
+    """The input after the input policy (control characters stripped)."""
+    timeout_s: float
+    warning_ratio: float
+    max_turns: int
+    started: float = field(default_factory=time.perf_counter)
+    usage: RunUsage = field(default_factory=RunUsage)
+    status: Literal["running", "succeeded", "failed", "cancelled"] = "running"
+    error_code: str | None = None
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000

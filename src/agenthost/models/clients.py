@@ -1,0 +1,41 @@
+"""One pooled OpenAI client per model deployment, built once and closed on shutdown."""
+
+from __future__ import annotations
+
+import httpx2
+from agents.models.interface import Model
+from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from agents.models.openai_responses import OpenAIResponsesModel
+from openai import AsyncOpenAI
+
+from agenthost.settings import DeploymentSettings
+
+
+def build_client(deployment: DeploymentSettings, default_key: str | None) -> AsyncOpenAI:
+    """An ``AsyncOpenAI`` with its own connection pool; its built-in retries are off (ours run)."""
+    key = deployment.api_key.get_secret_value() if deployment.api_key else default_key
+    http_client = httpx2.AsyncClient(
+        limits=httpx2.Limits(
+            max_connections=deployment.max_connections,
+            max_keepalive_connections=deployment.max_keepalive_connections,
+        ),
+        timeout=httpx2.Timeout(
+            deployment.read_timeout_s,
+            connect=deployment.connect_timeout_s,
+            pool=deployment.pool_timeout_s,
+        ),
+    )
+    return AsyncOpenAI(
+        api_key=key or "not-set",
+        base_url=deployment.base_url,
+        max_retries=0,
+        http_client=http_client,
+    )
+
+
+def build_model(deployment: DeploymentSettings, client: AsyncOpenAI, model_name: str) -> Model:
+    """The SDK model speaking the deployment's API through ``client``."""
+    upstream = model_name if deployment.model == "*" else deployment.model
+    if deployment.api == "responses":
+        return OpenAIResponsesModel(model=upstream, openai_client=client)
+    return OpenAIChatCompletionsModel(model=upstream, openai_client=client)

@@ -1,0 +1,120 @@
+"""The process's one model provider: model names → resilient models over deployments.
+
+Each logical model name resolves to ``RetryingModel(RouterModel([BreakerModel(sdk_model)]))``
+over the deployments that serve it. Clients and breakers belong to deployments and are shared
+by every model name a deployment serves. Without deployments and without an OpenAI key every
+name resolves to the offline :class:`~agenthost.models.demo.DemoModel`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from agents.models.interface import Model, ModelProvider
+from openai import AsyncOpenAI
+
+from agenthost.errors import InternalError
+from agenthost.models.breaker import BreakerConfig, CircuitBreaker
+from agenthost.models.breaker_model import BreakerModel
+from agenthost.models.clients import build_client, build_model
+from agenthost.models.demo import DemoModel
+from agenthost.models.retry import RetryingModel, RetryPolicy
+from agenthost.models.router import Deployment, RouterModel
+from agenthost.settings import DeploymentSettings, Settings
+
+logger = logging.getLogger(__name__)
+
+WILDCARD = "*"
+
+
+def effective_deployments(settings: Settings) -> list[DeploymentSettings]:
+    """Configured deployments, or one implicit OpenAI deployment serving every name."""
+    if settings.deployments:
+        return list(settings.deployments)
+    return [
+        DeploymentSettings(
+            name="openai",
+            model=WILDCARD,
+            serves=[WILDCARD],
+            base_url=settings.openai_base_url,
+            api="responses",
+        )
+    ]
+
+
+class AgentHostModelProvider(ModelProvider):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._demo = DemoModel() if settings.uses_demo_model else None
+        self._deployments = [] if self._demo else effective_deployments(settings)
+        default_key = (
+            settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        )
+        self._clients: dict[str, AsyncOpenAI] = {
+            d.name: build_client(d, default_key) for d in self._deployments
+        }
+        breaker_config = BreakerConfig(
+            failure_threshold=settings.breaker_failure_threshold,
+            window_s=settings.breaker_window_s,
+            cooldown_s=settings.breaker_cooldown_s,
+        )
+        self.breakers = {d.name: CircuitBreaker(d.name, breaker_config) for d in self._deployments}
+        self._policy = RetryPolicy(
+            max_attempts=settings.retry_max_attempts,
+            base_delay_s=settings.retry_base_delay_s,
+            max_delay_s=settings.retry_max_delay_s,
+        )
+        self._models: dict[str, Model] = {}
+
+    @property
+    def is_demo(self) -> bool:
+        return self._demo is not None
+
+    def serves(self, model_name: str | None) -> bool:
+        return self._demo is not None or bool(self._deployments_for(self._resolve(model_name)))
+
+    def get_model(self, model_name: str | None) -> Model:
+        if self._demo is not None:
+            return self._demo
+        name = self._resolve(model_name)
+        model = self._models.get(name)
+        if model is None:
+            model = self._models[name] = self._build(name)
+        return model
+
+    def _resolve(self, model_name: str | None) -> str:
+        return model_name or self._settings.default_model
+
+    def _deployments_for(self, name: str) -> list[DeploymentSettings]:
+        exact = [d for d in self._deployments if name in d.served_names]
+        return exact or [d for d in self._deployments if WILDCARD in d.served_names]
+
+    def _build(self, name: str) -> Model:
+        chosen = self._deployments_for(name)
+        if not chosen:
+            raise InternalError(f"no model deployment serves model {name!r}")
+        router = RouterModel(
+            name,
+            [
+                Deployment(
+                    name=d.name,
+                    model=BreakerModel(
+                        build_model(d, self._clients[d.name], name), self.breakers[d.name]
+                    ),
+                    weight=d.weight,
+                )
+                for d in chosen
+            ],
+        )
+        return RetryingModel(router, self._policy)
+
+    def missing(self, model_names: Iterable[str | None]) -> list[str]:
+        """Names no deployment serves (checked at start-up so a bad config fails early)."""
+        return sorted({self._resolve(n) for n in model_names if not self.serves(n)})
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+        self._models.clear()

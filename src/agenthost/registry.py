@@ -1,0 +1,168 @@
+"""The agent registry: the agents a deployment serves, each with its run policy.
+
+Users build one in their own module and point agenthost at it
+(``AGENTHOST_AGENTS=pkg.mod:registry``)::
+
+    registry = AgentRegistry()
+    registry.register(support_agent, name="support", timeout_s=30, cacheable=True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents import Agent
+from agents.models.interface import Model
+
+from agenthost.errors import AgentNotFound
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class RegistryError(Exception):
+    """The registry target cannot be loaded or an agent cannot be registered."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPolicy:
+    """How agenthost runs one agent. ``None`` means "the setting's default"."""
+
+    timeout_s: float | None = None
+    """Deadline of a run; the run is cancelled when it passes."""
+    warning_ratio: float | None = None
+    """Fraction of the deadline after which a warning is logged."""
+    max_turns: int | None = None
+    """Maximum agent turns (model calls) per run."""
+    cacheable: bool = False
+    """Sessionless results may be served from the result cache."""
+    description: str = ""
+    """Shown in ``GET /v1/agents``."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredAgent:
+    name: str
+    agent: Agent[Any]
+    policy: AgentPolicy
+    version: str
+    """Hash of the agent's definition; changes when instructions, tools or model change."""
+
+
+class AgentRegistry:
+    """Name → SDK ``Agent`` plus its :class:`AgentPolicy`."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, RegisteredAgent] = {}
+
+    def register(
+        self,
+        agent: Agent[Any],
+        *,
+        name: str | None = None,
+        timeout_s: float | None = None,
+        warning_ratio: float | None = None,
+        max_turns: int | None = None,
+        cacheable: bool = False,
+        description: str | None = None,
+    ) -> Agent[Any]:
+        """Add ``agent`` under ``name`` (default: the agent's own name); returns the agent."""
+        key = name or agent.name
+        if not NAME_PATTERN.match(key):
+            raise RegistryError(
+                f"agent name {key!r} must match {NAME_PATTERN.pattern}; pass name=... to register()"
+            )
+        if key in self._entries:
+            raise RegistryError(f"agent {key!r} is registered twice")
+        if timeout_s is not None and timeout_s <= 0:
+            raise RegistryError(f"agent {key!r}: timeout_s must be positive")
+        if warning_ratio is not None and not 0 < warning_ratio < 1:
+            raise RegistryError(f"agent {key!r}: warning_ratio must be between 0 and 1")
+        if max_turns is not None and max_turns < 1:
+            raise RegistryError(f"agent {key!r}: max_turns must be at least 1")
+        policy = AgentPolicy(
+            timeout_s=timeout_s,
+            warning_ratio=warning_ratio,
+            max_turns=max_turns,
+            cacheable=cacheable,
+            description=description if description is not None else agent.handoff_description or "",
+        )
+        self._entries[key] = RegisteredAgent(key, agent, policy, agent_version(agent))
+        return agent
+
+    def get(self, name: str) -> RegisteredAgent:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise AgentNotFound(f"Agent not found: {name}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[RegisteredAgent]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def agent_version(agent: Agent[Any], _seen: frozenset[int] = frozenset()) -> str:
+    """A short stable hash of what determines an agent's behaviour (for cache keys)."""
+    return hashlib.sha256(
+        json.dumps(_definition(agent, _seen), sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+
+
+def _definition(agent: Agent[Any], seen: frozenset[int]) -> dict[str, Any]:
+    if id(agent) in seen:
+        return {"name": agent.name}
+    seen = seen | {id(agent)}
+    model = agent.model
+    return {
+        "name": agent.name,
+        "instructions": agent.instructions if isinstance(agent.instructions, str) else "<fn>",
+        "model": type(model).__qualname__ if isinstance(model, Model) else model,
+        "model_settings": agent.model_settings.to_json_dict(),
+        "tools": [[tool.name, getattr(tool, "params_json_schema", None)] for tool in agent.tools],
+        "handoffs": [
+            _definition(h, seen) if isinstance(h, Agent) else h.tool_name for h in agent.handoffs
+        ],
+        "output_type": repr(agent.output_type),
+        "guardrails": [g.get_name() for g in agent.input_guardrails]
+        + [g.get_name() for g in agent.output_guardrails],
+    }
+
+
+def load_registry(target: str) -> AgentRegistry:
+    """Import ``module:attribute`` (the working directory is importable, as with uvicorn)."""
+    module_name, sep, attribute = target.partition(":")
+    if not sep or not module_name or not attribute:
+        raise RegistryError(f"agents target {target!r} must look like 'package.module:attribute'")
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RegistryError(
+            f"cannot import {module_name!r} for agents target {target!r}: {exc}. "
+            "Set AGENTHOST_AGENTS (or --agents) to the module:attribute of your AgentRegistry."
+        ) from exc
+    registry = getattr(module, attribute, None)
+    if callable(registry) and not isinstance(registry, AgentRegistry):
+        registry = registry()
+    if not isinstance(registry, AgentRegistry):
+        raise RegistryError(
+            f"{target!r} is {type(registry).__name__}, not an AgentRegistry "
+            "(or a function returning one)"
+        )
+    if not registry:
+        raise RegistryError(f"{target!r} has no agents registered")
+    return registry

@@ -1,0 +1,217 @@
+"""THE settings of agenthost: the only module that reads the environment.
+
+Sources, highest priority first: keyword arguments, environment variables ``AGENTHOST_*``
+(nested values as JSON, e.g. ``AGENTHOST_DEPLOYMENTS='[{...}]'``), the TOML file named by
+``AGENTHOST_CONFIG_FILE`` (default ``agenthost.toml`` in the working directory, if present),
+then the defaults below. ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` are read as well, because
+that is where users already keep them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "AGENTHOST_"
+CONFIG_FILE_ENV = "AGENTHOST_CONFIG_FILE"
+DEFAULT_CONFIG_FILE = "agenthost.toml"
+
+
+class ConfigError(Exception):
+    """Configuration is invalid; the message names every bad key and why."""
+
+
+class DeploymentSettings(BaseModel):
+    """One OpenAI-compatible model endpoint (OpenAI, Azure OpenAI, vLLM, a proxy, ...)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    """Unique deployment name, used in logs, metrics and breaker state."""
+    model: str = Field(min_length=1)
+    """Model name sent upstream. ``*`` forwards whatever model name the agent asked for."""
+    serves: list[str] = Field(default_factory=list)
+    """Model names agents use that this deployment serves; empty means ``[model]``;
+    ``["*"]`` serves every name that no other deployment claims."""
+    base_url: str | None = None
+    """Endpoint base URL (ending in ``/v1`` for most servers); None means OpenAI's default."""
+    api_key: SecretStr | None = None
+    """API key for this endpoint; None falls back to ``OPENAI_API_KEY``."""
+    api: Literal["chat_completions", "responses"] = "chat_completions"
+    """Which OpenAI API the endpoint speaks."""
+    weight: int = Field(default=1, ge=1, le=1000)
+    """Share of traffic relative to other deployments serving the same model."""
+    max_connections: int = Field(default=100, ge=1)
+    """Upper bound of open HTTP connections to this endpoint."""
+    max_keepalive_connections: int = Field(default=20, ge=0)
+    """Idle connections kept open for reuse."""
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    """TCP/TLS connect timeout."""
+    read_timeout_s: float = Field(default=120.0, gt=0)
+    """Maximum wait for bytes from the endpoint (the run deadline usually fires first)."""
+    pool_timeout_s: float = Field(default=10.0, gt=0)
+    """Maximum wait for a free connection from the pool."""
+
+    @property
+    def served_names(self) -> list[str]:
+        return self.serves or [self.model]
+
+
+class Settings(BaseSettings):
+    """Every knob of agenthost, with its type, default and meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+        env_ignore_empty=True,
+        populate_by_name=True,
+    )
+
+    config_file: str = DEFAULT_CONFIG_FILE
+    """TOML file with settings (env ``AGENTHOST_CONFIG_FILE``); a missing default is ignored."""
+
+    # --- process -------------------------------------------------------------------------
+    environment: Literal["development", "production", "test"] = "development"
+    """Deployment environment; ``production`` turns on JSON logs and stricter defaults."""
+    host: str = "127.0.0.1"
+    """Interface ``agenthost serve`` binds to (use 0.0.0.0 in containers)."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    """Port ``agenthost serve`` listens on."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Server processes; each has its own event loop and model clients."""
+    agents: str = "examples.registry:registry"
+    """``module:attribute`` of the :class:`AgentRegistry` to serve."""
+    shutdown_grace_s: float = Field(default=30.0, ge=0)
+    """On SIGTERM, how long in-flight runs may take to finish before they are cancelled."""
+
+    # --- logging -------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Root log level."""
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """``auto``: JSON unless stderr is a terminal."""
+    log_sensitive_data: bool = False
+    """Log prompts, outputs and raw inputs. Off: they are redacted."""
+    access_log: bool = True
+    """One JSON line per HTTP request."""
+
+    # --- HTTP ----------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest accepted request body; larger bodies get 413."""
+    max_input_chars: int = Field(default=50_000, ge=1)
+    """Longest accepted run input, in characters; longer inputs get 422."""
+    trust_request_id: bool = True
+    """Echo a valid inbound ``X-Request-ID`` instead of minting a new one."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Origins allowed by CORS; empty disables CORS headers."""
+
+    # --- runs ----------------------------------------------------------------------------
+    run_timeout_s: float = Field(default=120.0, gt=0)
+    """Default deadline of a run (agents may set their own)."""
+    run_warning_ratio: float = Field(default=0.8, gt=0, lt=1)
+    """Log a warning when a run has used this fraction of its deadline."""
+    max_turns: int = Field(default=10, ge=1, le=1000)
+    """Default maximum agent turns per run (agents may set their own)."""
+
+    # --- models --------------------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTHOST_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    """Key for OpenAI (and the default for deployments without their own)."""
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTHOST_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    """Base URL of the implicit OpenAI deployment used when ``deployments`` is empty."""
+    deployments: list[DeploymentSettings] = Field(default_factory=list)
+    """Model deployments. Empty: OpenAI when a key is set, else the offline demo model."""
+    default_model: str = "gpt-4o-mini"
+    """Model name for agents that do not name one."""
+    demo_model: bool = False
+    """Force the offline demo model even when a key is set."""
+    sdk_trace_export: bool = False
+    """Let the Agents SDK export its traces to OpenAI (off: no such network calls)."""
+
+    # --- resilience ----------------------------------------------------------------------
+    retry_max_attempts: int = Field(default=3, ge=1, le=20)
+    """Attempts per model call, including the first."""
+    retry_base_delay_s: float = Field(default=0.5, gt=0)
+    """Backoff base: attempt n waits up to base * 2**(n-1) (full jitter)."""
+    retry_max_delay_s: float = Field(default=20.0, gt=0)
+    """Cap of one backoff wait (a longer ``Retry-After`` from the server still wins)."""
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    """Failures within the window that open a deployment's circuit."""
+    breaker_window_s: float = Field(default=30.0, gt=0)
+    """Sliding window over which failures are counted."""
+    breaker_cooldown_s: float = Field(default=15.0, gt=0)
+    """How long an open circuit fails fast before letting a probe through."""
+
+    @model_validator(mode="after")
+    def _check_deployments(self) -> Settings:
+        names = [d.name for d in self.deployments]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"deployment names must be unique; repeated: {duplicates}")
+        return self
+
+    @property
+    def uses_demo_model(self) -> bool:
+        """True when runs go to the offline demo model."""
+        return self.demo_model or (not self.deployments and self.openai_api_key is None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings`, turning validation errors into one readable ConfigError."""
+    unknown = sorted(
+        name
+        for name in os.environ
+        if name.startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields
+    )
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    explicit = os.environ.get(CONFIG_FILE_ENV)
+    if explicit and not Path(explicit).is_file():
+        raise ConfigError(f"{CONFIG_FILE_ENV}={explicit}: no such file")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Name each bad key as the user wrote it, without echoing the (maybe secret) value."""
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        path = [str(p) for p in error["loc"]]
+        if not path:
+            lines.append(f"  {error['msg']}")
+            continue
+        env_key = ENV_PREFIX + path[0].upper()
+        env_key += "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path[1:])
+        lines.append(f"  {env_key} (toml: {'.'.join(path)}): {error['msg']}")
+    return "\n".join(lines)
