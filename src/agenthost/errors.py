@@ -67,7 +67,7 @@ class ValidationFailed(AgentHostError):
 
 
 class MalformedRequest(AgentHostError):
-    code, status, title = ErrorCode.MALFORMED_REQUEST, 400, "The request body is not valid JSON"
+    code, status, title = ErrorCode.MALFORMED_REQUEST, 400, "Malformed request"
 
 
 class Unauthenticated(AgentHostError):

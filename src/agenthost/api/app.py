@@ -18,6 +18,7 @@ from agenthost.api.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
 from agenthost.api.routes import compat, health, runs
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
@@ -49,6 +50,8 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         Middleware(GZipMiddleware, minimum_size=1024),
         # Refuse oversized bodies before the app reads them.
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        # Innermost: a bug becomes a 500 problem that still passes through the layers above.
+        Middleware(UnhandledErrorMiddleware),
     ]
     return stack
 

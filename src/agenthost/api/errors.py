@@ -83,7 +83,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem_response(MalformedRequest(), request_id_of(request))
+        return problem_response(
+            MalformedRequest("The request body is not valid JSON"), request_id_of(request)
+        )
     fields = [
         {
             "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
@@ -107,13 +109,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(error, request_id_of(request))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled error", exc_info=exc)
-    return problem_response(InternalError(), request_id_of(request))
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AgentHostError, _on_agenthost_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
-    app.add_exception_handler(Exception, _on_unexpected)

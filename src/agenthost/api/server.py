@@ -10,6 +10,7 @@ drains the same way.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import signal
 import socket
@@ -46,7 +47,10 @@ class DrainingServer(uvicorn.Server):
             return
         self._draining = True
         self._lifecycle.begin_drain()
-        asyncio.get_event_loop().call_soon_threadsafe(self._start_drain)
+        # A fresh context: the signal may have interrupted a request, whose ids must not leak.
+        asyncio.get_event_loop().call_soon_threadsafe(
+            self._start_drain, context=contextvars.Context()
+        )
 
     def _start_drain(self) -> None:
         self._drain_task = asyncio.get_running_loop().create_task(self._drain())
@@ -78,11 +82,15 @@ def _uvicorn_config(settings: Settings, app: object) -> uvicorn.Config:
     )
 
 
-def run_worker(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
-    """One server process: its own app, container and event loop."""
+def _configure_logging(settings: Settings) -> None:
     configure_logging(
         level=settings.log_level, fmt=settings.log_format, sensitive=settings.log_sensitive_data
     )
+
+
+def run_worker(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+    """One server process: its own app, container and event loop."""
+    _configure_logging(settings)
     app = create_app(settings, container=build_container(settings))
     server = DrainingServer(
         _uvicorn_config(settings, app), app.state.lifecycle, settings.shutdown_grace_s
@@ -97,6 +105,7 @@ def serve(settings: Settings) -> None:
     if settings.workers == 1:
         run_worker(settings)
         return
+    _configure_logging(settings)
     asyncio.run(build_container(settings).aclose())  # fail here, not in N restarting workers
     sock = _uvicorn_config(settings, None).bind_socket()
     raise SystemExit(supervise(settings, sock))

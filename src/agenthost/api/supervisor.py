@@ -65,5 +65,10 @@ def supervise(settings: Settings, sock: socket.socket) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    failed = [p.exitcode for p in workers if p.exitcode not in (0, None)]
+    # A worker stopped by the forwarded signal before it could install its handlers (it was
+    # still starting, so it had nothing in flight) exits by that signal: that is a clean stop.
+    clean = {0, -signal.SIGTERM, -signal.SIGINT}
+    failed = [p.exitcode for p in workers if p.exitcode not in clean]
+    if failed:
+        logger.error("worker(s) failed with exit codes %s", failed)
     return 1 if failed else 0

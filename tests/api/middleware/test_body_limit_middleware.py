@@ -76,9 +76,7 @@ async def test_chunked_body_over_limit_gets_413(make_client) -> None:
     recorder = Recorder()
     response = await make_client(_app(recorder)).post("/", content=_chunks(LIMIT + 50))
     assert response.status_code == 413
-    problem = _assert_problem(
-        413, dict(response.headers), response.content, "PAYLOAD_TOO_LARGE"
-    )
+    problem = _assert_problem(413, dict(response.headers), response.content, "PAYLOAD_TOO_LARGE")
     assert problem["max_bytes"] == LIMIT
 
 
@@ -97,9 +95,7 @@ async def test_exactly_at_limit_passes(make_client, chunked: bool) -> None:
     assert response.json() == {"received": LIMIT}
 
 
-@pytest.mark.parametrize(
-    "values", [["abc"], ["-1"], ["1e3"], [" "], ["10", "20"]], ids=str
-)
+@pytest.mark.parametrize("values", [["abc"], ["-1"], ["1e3"], [" "], ["10", "20"]], ids=str)
 async def test_invalid_content_length_is_400(asgi, values: list[str]) -> None:
     recorder = Recorder()
     headers = [("content-length", v) for v in values]

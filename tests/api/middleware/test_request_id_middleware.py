@@ -38,7 +38,13 @@ async def test_valid_inbound_id_is_used_everywhere(make_client, inbound: str) ->
 
 @pytest.mark.parametrize(
     "inbound",
-    ["short", "a" * 129, "has space inside", "<script>alert(1)</script>", "x\u00e9".encode("latin-1") * 5],
+    [
+        "short",
+        "a" * 129,
+        "has space inside",
+        "<script>alert(1)</script>",
+        "x\u00e9".encode("latin-1") * 5,
+    ],
 )
 async def test_invalid_inbound_id_is_replaced(make_client, inbound: str | bytes) -> None:
     response = await make_client(_app()).get("/", headers={"X-Request-ID": inbound})

@@ -45,17 +45,21 @@ async def stats(request: Request) -> Response:
 
 
 async def set_latency(request: Request) -> Response:
-    """``{"latency_ms": 250}`` — base latency of every following model request."""
+    """``{"latency_ms": 250, "chunk_delay_ms": 20}`` (either key) for following requests."""
     state = state_of(request)
     try:
         payload = await request.json()
     except ValueError as exc:
         return bad_request(str(exc))
-    latency = payload.get("latency_ms") if isinstance(payload, dict) else None
-    if not isinstance(latency, int) or isinstance(latency, bool) or latency < 0:
-        return bad_request("latency_ms must be a non-negative integer")
-    state.latency_ms = latency
-    return JSONResponse({"latency_ms": latency})
+    if not isinstance(payload, dict) or not payload.keys() & {"latency_ms", "chunk_delay_ms"}:
+        return bad_request("body must set latency_ms and/or chunk_delay_ms")
+    values = {key: payload[key] for key in ("latency_ms", "chunk_delay_ms") if key in payload}
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return bad_request(f"{key} must be a non-negative integer")
+    state.latency_ms = values.get("latency_ms", state.latency_ms)
+    state.chunk_delay_ms = values.get("chunk_delay_ms", state.chunk_delay_ms)
+    return JSONResponse({"latency_ms": state.latency_ms, "chunk_delay_ms": state.chunk_delay_ms})
 
 
 async def reset(request: Request) -> Response:
@@ -65,4 +69,9 @@ async def reset(request: Request) -> Response:
 
 
 def _stats_body(state: MockLLMState) -> dict[str, Any]:
-    return {**state.stats.snapshot(), "queued_faults": state.faults.queued, "latency_ms": state.latency_ms}
+    return {
+        **state.stats.snapshot(),
+        "queued_faults": state.faults.queued,
+        "latency_ms": state.latency_ms,
+        "chunk_delay_ms": state.chunk_delay_ms,
+    }

@@ -16,9 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .admin import admin_routes, bad_request
-from .brain import BrainRequest, last_user_text, respond
+from .brain import last_user_text, respond
 from .chat import brain_request_from_chat, completion_chunks, completion_json
 from .config import MockLLMConfig
+from .conversation import BrainRequest
 from .delivery import Delivery, DeliveryResponse, sse_message
 from .markers import find_sleep_ms
 from .response_output import build_response
@@ -45,7 +46,9 @@ def create_mock_llm_app(config: MockLLMConfig | None = None) -> Starlette:
 
 async def list_models(request: Request) -> Response:
     models = state_of(request).config.models
-    data = [{"id": m, "object": "model", "created": 0, "owned_by": "agenthost-mock"} for m in models]
+    data = [
+        {"id": m, "object": "model", "created": 0, "owned_by": "agenthost-mock"} for m in models
+    ]
     return JSONResponse({"object": "list", "data": data})
 
 
@@ -59,12 +62,20 @@ async def chat_completions(request: Request) -> Response:
     except ValueError as exc:
         return bad_request(str(exc))
     reply = respond(brain_request, reply_prefix=state.config.reply_prefix)
-    completion_id, model, created = f"chatcmpl-{uuid.uuid4().hex}", _model_name(body, state), int(time.time())
+    completion_id, model, created = (
+        f"chatcmpl-{uuid.uuid4().hex}",
+        _model_name(body, state),
+        int(time.time()),
+    )
     if body.get("stream") is True:
         options = body.get("stream_options")
         include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
         chunks = completion_chunks(
-            reply, completion_id=completion_id, model=model, created=created, include_usage=include_usage
+            reply,
+            completion_id=completion_id,
+            model=model,
+            created=created,
+            include_usage=include_usage,
         )
         messages = [sse_message(chunk) for chunk in chunks] + [sse_message("[DONE]")]
         return _deliver(state, brain_request, streamed=True, chunks=messages)
@@ -112,7 +123,7 @@ def _deliver(
         streamed=streamed,
         body=body,
         chunks=chunks,
-        chunk_delay_ms=state.config.chunk_delay_ms,
+        chunk_delay_ms=state.chunk_delay_ms,
         fault=fault,
         retry_after_s=state.faults.retry_after(fault) if fault else state.config.retry_after_s,
     )

@@ -17,78 +17,30 @@ import hashlib
 import json
 import re
 import string
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
+from .conversation import (
+    AssistantMessage,
+    BrainReply,
+    BrainRequest,
+    ConversationItem,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserMessage,
+)
 from .markers import find_tool_marker, strip_markers
 from .schema_values import ValueSource, example_value, numbers_in
 
 HANDOFF_PREFIX = "transfer_to_"
 
-_STOP_WORDS = frozenset(
-    ["the", "and", "for", "with", "you", "your", "this", "that", "what", "whats", "please", "can", "could", "would", "should", "from", "are", "how", "about", "into", "tell", "give", "get", "use", "tool", "call", "handoff", "transfer", "agent", "handle", "request", "some", "any", "all", "its", "has", "have", "was", "were", "will", "does", "did", "not", "but", "who", "why", "which", "there", "here", "them", "they", "our", "out", "via", "need", "want"]
-)
+_STOP_WORDS_TEXT = """
+the and for with you your this that what whats please can could would should from are how
+about into tell give get use tool call handoff transfer agent handle request some any all its
+has have was were will does did not but who why which there here them they our out via need want
+"""
+_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
-
-
-@dataclass(frozen=True)
-class UserMessage:
-    text: str
-
-
-@dataclass(frozen=True)
-class AssistantMessage:
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    call_id: str
-    name: str
-    arguments: str
-    """JSON-encoded arguments."""
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    call_id: str
-    output: str
-
-
-ConversationItem = UserMessage | AssistantMessage | ToolCall | ToolResult
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """A tool offered to the model (function tools and handoffs alike)."""
-
-    name: str
-    description: str = ""
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    strict: bool = False
-
-
-@dataclass(frozen=True)
-class BrainRequest:
-    system: str
-    items: Sequence[ConversationItem]
-    tools: Sequence[ToolSpec] = ()
-    output_schema: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class BrainReply:
-    """Either ``text`` or one or more ``tool_calls``, with estimated token usage."""
-
-    text: str | None
-    tool_calls: tuple[ToolCall, ...]
-    input_tokens: int
-    output_tokens: int
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
 
 
 def estimate_tokens(text: str) -> int:
@@ -192,7 +144,9 @@ def _handoffs_since_last_user(items: Sequence[ConversationItem]) -> frozenset[st
     return frozenset(done)
 
 
-def _text_reply(request: BrainRequest, text: str, *, schema_string: str | None = None) -> BrainReply:
+def _text_reply(
+    request: BrainRequest, text: str, *, schema_string: str | None = None
+) -> BrainReply:
     if request.output_schema is None:
         return _reply(request, text=text, tool_calls=())
     source = ValueSource(string=text if schema_string is None else schema_string)
@@ -200,7 +154,9 @@ def _text_reply(request: BrainRequest, text: str, *, schema_string: str | None =
     return _reply(request, text=json.dumps(value), tool_calls=())
 
 
-def _reply(request: BrainRequest, *, text: str | None, tool_calls: tuple[ToolCall, ...]) -> BrainReply:
+def _reply(
+    request: BrainRequest, *, text: str | None, tool_calls: tuple[ToolCall, ...]
+) -> BrainReply:
     output = text if text is not None else "".join(c.name + c.arguments for c in tool_calls)
     return BrainReply(
         text=text,

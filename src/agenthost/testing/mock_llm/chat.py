@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .brain import (
+from .conversation import (
     AssistantMessage,
     BrainReply,
     BrainRequest,
@@ -114,7 +114,9 @@ def _tool_calls_json(reply: BrainReply) -> list[dict[str, Any]]:
     ]
 
 
-def completion_json(reply: BrainReply, *, completion_id: str, model: str, created: int) -> dict[str, Any]:
+def completion_json(
+    reply: BrainReply, *, completion_id: str, model: str, created: int
+) -> dict[str, Any]:
     """A whole ``chat.completion`` object."""
     message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None}
     if reply.tool_calls:
@@ -142,20 +144,32 @@ def completion_chunks(
     """The ``chat.completion.chunk`` objects of a streamed answer (usage last, if asked)."""
     deltas: list[dict[str, Any]] = []
     if reply.tool_calls:
-        deltas.append({"role": "assistant", "content": None, "tool_calls": []})
+        deltas.append({"role": "assistant", "content": None})
         for index, call in enumerate(reply.tool_calls):
-            head = {"index": index, "id": call.call_id, "type": "function",
-                    "function": {"name": call.name, "arguments": ""}}
+            head = {
+                "index": index,
+                "id": call.call_id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             deltas.append({"tool_calls": [head]})
-            deltas.append({"tool_calls": [{"index": index, "function": {"arguments": call.arguments}}]})
-        deltas[0].pop("tool_calls")
+            deltas.append(
+                {"tool_calls": [{"index": index, "function": {"arguments": call.arguments}}]}
+            )
     else:
         deltas.append({"role": "assistant", "content": "", "refusal": None})
         deltas.extend({"content": piece} for piece in split_deltas(reply.text or ""))
     finish = "tool_calls" if reply.tool_calls else "stop"
-    choices = [[{"index": 0, "delta": d, "finish_reason": None, "logprobs": None}] for d in deltas]
+    choices: list[list[dict[str, Any]]] = [
+        [{"index": 0, "delta": d, "finish_reason": None, "logprobs": None}] for d in deltas
+    ]
     choices.append([{"index": 0, "delta": {}, "finish_reason": finish, "logprobs": None}])
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+    base: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+    }
     chunks: list[dict[str, Any]] = [
         {**base, "choices": c, **({"usage": None} if include_usage else {})} for c in choices
     ]

@@ -7,8 +7,9 @@ goes away is noticed at once and counted in ``stats.disconnects``.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -19,17 +20,28 @@ from .faults import FaultSpec
 from .stats import MockLLMStats
 
 _JSON = (b"content-type", b"application/json")
-_SSE_HEADERS = [
+_SSE_HEADERS = (
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
-]
-_ERRORS: dict[str, tuple[int, str, str, str]] = {
-    "429": (429, "Rate limit reached (mock fault).", "requests", "rate_limit_exceeded"),
-    "500": (500, "The server had an error processing your request (mock fault).",
-            "server_error", "internal_error"),
-    "503": (503, "The server is overloaded (mock fault).", "server_error", "service_unavailable"),
-}
+)
+_ERRORS: Mapping[str, tuple[int, str, str, str]] = MappingProxyType(
+    {
+        "429": (429, "Rate limit reached (mock fault).", "requests", "rate_limit_exceeded"),
+        "500": (
+            500,
+            "The server had an error processing your request (mock fault).",
+            "server_error",
+            "internal_error",
+        ),
+        "503": (
+            503,
+            "The server is overloaded (mock fault).",
+            "server_error",
+            "service_unavailable",
+        ),
+    }
+)
 
 
 def error_body(message: str, error_type: str, code: str | None) -> bytes:
@@ -99,7 +111,7 @@ class DeliveryResponse(Response):
             await _send_whole(send, 200, [_JSON], self.delivery.body)
             return
         delay = self.delivery.chunk_delay_ms / 1000
-        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await send({"type": "http.response.start", "status": 200, "headers": list(_SSE_HEADERS)})
 
         async def pump() -> None:
             for index, chunk in enumerate(chunks):
@@ -134,13 +146,15 @@ class DeliveryResponse(Response):
         if not self.delivery.streamed:
             await _send_whole(send, 200, [_JSON], b'{"id": "malformed", "choices": [{"index": 0,')
             return
-        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await send({"type": "http.response.start", "status": 200, "headers": list(_SSE_HEADERS)})
         broken = b'event: response.created\ndata: {"id": "malformed", "choices": [\n\n'
         await send({"type": "http.response.body", "body": broken, "more_body": True})
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 
-async def _send_whole(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _send_whole(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
     headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

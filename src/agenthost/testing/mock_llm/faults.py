@@ -84,11 +84,8 @@ class FaultInjector:
         """The fault for a request whose last user message is ``user_text``, if any."""
         marker = find_fault_marker(user_text)
         if marker is not None and marker.kind in FAULT_KINDS:
-            retry_after = marker.params.get("retry_after")
-            return FaultSpec(
-                kind=marker.kind,
-                retry_after_s=float(retry_after) if _is_number(retry_after) else None,
-            )
+            retry_after = _parse_seconds(marker.params.get("retry_after"))
+            return FaultSpec(kind=marker.kind, retry_after_s=retry_after)
         if self._queue:
             return self._queue.popleft()
         rate = self._config.fault_rate
@@ -100,11 +97,11 @@ class FaultInjector:
         return self._config.retry_after_s if fault.retry_after_s is None else fault.retry_after_s
 
 
-def _is_number(value: str | None) -> bool:
+def _parse_seconds(value: str | None) -> float | None:
     if value is None:
-        return False
+        return None
     try:
-        float(value)
+        seconds = float(value)
     except ValueError:
-        return False
-    return True
+        return None
+    return seconds if seconds >= 0 else None

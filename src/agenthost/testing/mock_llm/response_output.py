@@ -32,7 +32,7 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from .brain import BrainReply
+from .conversation import BrainReply
 
 _DELTA = re.compile(r"\s*\S+\s*")
 
@@ -59,7 +59,9 @@ def output_items(reply: BrainReply, *, message_id: str) -> list[ResponseOutputIt
             )
             for call in reply.tool_calls
         ]
-    text = ResponseOutputText(type="output_text", text=reply.text or "", annotations=[], logprobs=[])
+    text = ResponseOutputText(
+        type="output_text", text=reply.text or "", annotations=[], logprobs=[]
+    )
     return [
         ResponseOutputMessage(
             id=message_id, type="message", role="assistant", status="completed", content=[text]
@@ -120,7 +122,10 @@ def _message_events(
     opened = item.model_copy(update={"status": "in_progress", "content": []})
     events: list[ResponseStreamEvent] = [
         ResponseOutputItemAddedEvent(
-            type="response.output_item.added", item=opened, output_index=index, sequence_number=next(seq)
+            type="response.output_item.added",
+            item=opened,
+            output_index=index,
+            sequence_number=next(seq),
         )
     ]
     for part_index, part in enumerate(item.content):
@@ -128,7 +133,10 @@ def _message_events(
             events.extend(_text_part_events(item.id, index, part_index, part, seq))
     events.append(
         ResponseOutputItemDoneEvent(
-            type="response.output_item.done", item=item, output_index=index, sequence_number=next(seq)
+            type="response.output_item.done",
+            item=item,
+            output_index=index,
+            sequence_number=next(seq),
         )
     )
     return events
@@ -190,7 +198,10 @@ def _function_call_events(
     opened = item.model_copy(update={"status": "in_progress", "arguments": ""})
     return [
         ResponseOutputItemAddedEvent(
-            type="response.output_item.added", item=opened, output_index=index, sequence_number=next(seq)
+            type="response.output_item.added",
+            item=opened,
+            output_index=index,
+            sequence_number=next(seq),
         ),
         ResponseFunctionCallArgumentsDeltaEvent(
             type="response.function_call_arguments.delta",
@@ -207,6 +218,9 @@ def _function_call_events(
             sequence_number=next(seq),
         ),
         ResponseOutputItemDoneEvent(
-            type="response.output_item.done", item=item, output_index=index, sequence_number=next(seq)
+            type="response.output_item.done",
+            item=item,
+            output_index=index,
+            sequence_number=next(seq),
         ),
     ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from openai.types.responses import Response
 
-from .brain import BrainRequest
+from .conversation import BrainRequest
 from .delivery import sse_message
 from .response_output import stream_events
 from .responses_input import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .brain import (
+from .conversation import (
     AssistantMessage,
     BrainRequest,
     ConversationItem,

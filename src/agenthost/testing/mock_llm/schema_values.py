@@ -14,6 +14,7 @@ from typing import Any
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MAX_DEPTH = 16
+_NO_VALUE = object()
 
 
 @dataclass
@@ -45,17 +46,12 @@ def example_value(schema: Mapping[str, Any], source: ValueSource) -> Any:
 def _value(schema: Mapping[str, Any], root: Mapping[str, Any], src: ValueSource, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return None
-    if "$ref" in schema:
-        return _value(_resolve(str(schema["$ref"]), root), root, src, depth + 1)
-    if "const" in schema:
-        return schema["const"]
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return enum[0]
-    for combinator in ("anyOf", "oneOf", "allOf"):
-        options = schema.get(combinator)
-        if isinstance(options, list) and options:
-            return _value(_first_non_null(options), root, src, depth + 1)
+    inner = _inner_schema(schema, root)
+    if inner is not None:
+        return _value(inner, root, src, depth + 1)
+    fixed = _fixed_value(schema)
+    if fixed is not _NO_VALUE:
+        return fixed
     kind = _type_of(schema)
     if kind == "object":
         return _object(schema, root, src, depth)
@@ -65,6 +61,26 @@ def _value(schema: Mapping[str, Any], root: Mapping[str, Any], src: ValueSource,
         item_schema: Mapping[str, Any] = items if isinstance(items, Mapping) else {}
         return [_value(item_schema, root, src, depth + 1) for _ in range(count)]
     return _scalar(kind, src)
+
+
+def _inner_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The schema to use instead of ``schema`` for a ``$ref`` or a combinator."""
+    if "$ref" in schema:
+        return _resolve(str(schema["$ref"]), root)
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(combinator)
+        if isinstance(options, list) and options:
+            return _first_non_null(options)
+    return None
+
+
+def _fixed_value(schema: Mapping[str, Any]) -> Any:
+    if "const" in schema:
+        return schema["const"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    return _NO_VALUE
 
 
 def _object(

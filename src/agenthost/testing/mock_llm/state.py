@@ -18,12 +18,15 @@ class MockLLMState:
         self.faults = FaultInjector(config)
         self.latency_ms = config.latency_ms
         """Current base latency; the admin API can change it at run time."""
+        self.chunk_delay_ms = config.chunk_delay_ms
+        """Current delay between streamed chunks; the admin API can change it at run time."""
 
     def reset(self) -> None:
-        """Clear the fault queue and counters; latency goes back to the configured value."""
+        """Clear the fault queue and counters; delays go back to the configured values."""
         self.faults.reset()
         self.stats.reset()
         self.latency_ms = self.config.latency_ms
+        self.chunk_delay_ms = self.config.chunk_delay_ms
 
 
 def state_of(request: Request) -> MockLLMState:

@@ -1,0 +1,101 @@
+"""Every kind of bad input gets its 4xx problem, never a 500 or a stack trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.agents import ToolLog, build_registry
+
+RUN = "/v1/agents/echo/runs"
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code and body["status"] == status
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return body
+
+
+@pytest.fixture
+async def client(agenthost_client: Any) -> Any:
+    async with agenthost_client(
+        build_registry(ToolLog()), max_body_bytes=4096, max_input_chars=100
+    ) as (client, _):
+        yield client
+
+
+async def test_unknown_agent(client: Any) -> None:
+    body = assert_problem(
+        await client.post("/v1/agents/nobody/runs", json={"input": "hi"}), 404, "AGENT_NOT_FOUND"
+    )
+    assert "nobody" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "input"),
+        ({"input": 42}, "input"),
+        ({"input": ""}, "input"),
+        ({"input": "hi", "stream": "yes please"}, "stream"),
+        ({"input": "hi", "metadata": {"k": 1}}, "metadata.k"),
+        ({"input": "hi", "surprise": True}, "surprise"),
+        ({"input": "hi", "session_id": "has spaces"}, "session_id"),
+    ],
+)
+async def test_missing_or_wrong_fields_name_the_field(
+    client: Any, payload: dict[str, Any], field: str
+) -> None:
+    body = assert_problem(await client.post(RUN, json=payload), 422, "VALIDATION_ERROR")
+    assert field in [error["field"] for error in body["errors"]]
+
+
+async def test_body_must_be_a_json_object(client: Any) -> None:
+    assert_problem(await client.post(RUN, json=["input"]), 422, "VALIDATION_ERROR")
+
+
+async def test_non_json_body(client: Any) -> None:
+    response = await client.post(
+        RUN, content=b"input=hello", headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "MALFORMED_REQUEST")
+
+
+async def test_body_over_the_limit(client: Any) -> None:
+    response = await client.post(RUN, json={"input": "x" * 5000})
+    body = assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    assert "4096" in body["detail"]
+
+
+async def test_input_over_the_configured_length(client: Any) -> None:
+    body = assert_problem(await client.post(RUN, json={"input": "y" * 101}), 422, "VALIDATION_ERROR")
+    assert body["detail"].startswith("input: at most 100 characters")
+
+
+async def test_control_characters_stripped_and_text_not_escaped(client: Any) -> None:
+    response = await client.post(RUN, json={"input": "a < b && c\x00\x07 > d\n<b>x</b>"})
+    assert response.status_code == 200, response.text
+    assert response.json()["output"] == "Mock reply: a < b && c > d\n<b>x</b>"
+
+
+async def test_unknown_route_and_wrong_method(client: Any) -> None:
+    assert_problem(await client.get("/v1/nothing"), 404, "NOT_FOUND")
+    assert_problem(await client.get(RUN), 405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"input": "hi", "background": True}, 501, "NOT_IMPLEMENTED"),
+        ({"input": "hi", "session_id": "s-1"}, 501, "NOT_IMPLEMENTED"),
+    ],
+)
+async def test_unbuilt_features_refuse_clearly(
+    client: Any, payload: dict[str, Any], status: int, code: str
+) -> None:
+    assert_problem(await client.post(RUN, json=payload), status, code)

@@ -1,0 +1,102 @@
+"""``agenthost serve`` as a real process: graceful shutdown on SIGTERM, with 1 and 2 workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from agenthost.testing.mock_llm.server import MockLLMServer
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(mock_llm: MockLLMServer) -> Iterator[object]:
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        deployment = {"name": "mock", "model": "mock-gpt", "serves": ["*"], "base_url": mock_llm.base_url}
+        env = {
+            **os.environ,
+            "AGENTHOST_AGENTS": "tests.cli.serve_agents:registry",
+            "AGENTHOST_DEPLOYMENTS": json.dumps([deployment]),
+            "AGENTHOST_PORT": str(port),
+            "AGENTHOST_WORKERS": str(workers),
+            "AGENTHOST_SHUTDOWN_GRACE_S": "20",
+            "AGENTHOST_LOG_FORMAT": "json",
+        }
+        command = [sys.executable, "-m", "agenthost", "serve"]
+        process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+        processes.append(process)
+        return process, f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def wait_ready(client: httpx2.AsyncClient, process: subprocess.Popen[bytes]) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            assert process.poll() is None, "server exited during start-up"
+            try:
+                if (await client.get("/ready")).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+async def test_sigterm_lets_the_in_flight_run_finish(serve: object, mock_llm: MockLLMServer) -> None:
+    process, url = serve()  # type: ignore[operator]
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, process)
+        run = asyncio.create_task(
+            client.post("/v1/agents/echo/runs", json={"input": "slow one [[sleep:1500]]"})
+        )
+        async with asyncio.timeout(10):
+            while mock_llm.stats()["in_flight"] == 0:
+                await asyncio.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            while (await client.get("/ready")).status_code != 503:
+                await asyncio.sleep(0.02)
+        refused = await client.post("/v1/agents/echo/runs", json={"input": "too late"})
+        finished = await run
+    assert refused.status_code == 503 and refused.json()["code"] == "SHUTTING_DOWN"
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["output"].startswith("Mock reply: slow one")
+    assert await asyncio.to_thread(process.wait, 15) == 0
+
+
+async def test_two_workers_serve_and_stop_cleanly(serve: object) -> None:
+    process, url = serve(workers=2)  # type: ignore[operator]
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, process)
+        responses = await asyncio.gather(
+            *(client.post("/v1/agents/echo/runs", json={"input": f"n{i}"}) for i in range(6))
+        )
+    assert [r.status_code for r in responses] == [200] * 6
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(process.wait, 30) == 0

@@ -1,0 +1,99 @@
+"""Shared fixtures: the mock LLM in its own process, and agenthost served over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+
+from agenthost.api.app import create_app
+from agenthost.registry import AgentRegistry
+from agenthost.settings import DeploymentSettings, Settings
+from agenthost.testing.mock_llm.server import MockLLMServer
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's keys or settings, so nothing can reach the network."""
+    for name in list(os.environ):
+        if name.startswith("AGENTHOST_") or name.startswith("OPENAI_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def mock_llm_server() -> Iterator[MockLLMServer]:
+    with MockLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mock_llm(mock_llm_server: MockLLMServer) -> MockLLMServer:
+    """The session's mock LLM with its fault queue, latency and counters reset."""
+    mock_llm_server.reset()
+    return mock_llm_server
+
+
+def mock_settings(mock: MockLLMServer, **overrides: Any) -> Settings:
+    """Settings whose only deployment is the mock LLM; fast retries unless overridden."""
+    api = overrides.pop("api", "chat_completions")
+    values: dict[str, Any] = {
+        "deployments": [
+            DeploymentSettings(
+                name="mock", model="mock-gpt", serves=["*"], base_url=mock.base_url, api=api
+            )
+        ],
+        "retry_base_delay_s": 0.01,
+        "retry_max_delay_s": 0.05,
+        "access_log": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in this event loop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def agenthost_client(
+    mock_llm: MockLLMServer,
+) -> Callable[..., Any]:
+    """``async with agenthost_client(registry, **settings) as (client, app):`` over real HTTP."""
+
+    @asynccontextmanager
+    async def start(
+        registry: AgentRegistry, **overrides: Any
+    ) -> AsyncIterator[tuple[httpx2.AsyncClient, Any]]:
+        app = create_app(mock_settings(mock_llm, **overrides), registry=registry)
+        async with serving(app) as url, httpx2.AsyncClient(base_url=url, timeout=30) as client:
+            yield client, app
+
+    return start
