@@ -17,6 +17,7 @@ from agenthost.api.app import create_app
 from agenthost.registry import AgentRegistry
 from agenthost.settings import DeploymentSettings, Settings
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.waiting import eventually
 
 
 @pytest.fixture(autouse=True)
@@ -67,11 +68,9 @@ async def serving(app: Any) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+        await eventually(lambda: server.started or task.done())
+        if task.done():
+            task.result()
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True

@@ -73,7 +73,9 @@ async def test_body_over_the_limit(client: Any) -> None:
 
 
 async def test_input_over_the_configured_length(client: Any) -> None:
-    body = assert_problem(await client.post(RUN, json={"input": "y" * 101}), 422, "VALIDATION_ERROR")
+    body = assert_problem(
+        await client.post(RUN, json={"input": "y" * 101}), 422, "VALIDATION_ERROR"
+    )
     assert body["detail"].startswith("input: at most 100 characters")
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from agenthost.models.breaker import BreakerState
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.agents import ToolLog, build_registry
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -23,13 +22,6 @@ def model_calls(mock: MockLLMServer) -> int:
     """Model requests the mock received (chat completions and responses)."""
     per_endpoint = mock.stats()["per_endpoint"]
     return sum(n for endpoint, n in per_endpoint.items() if endpoint.startswith("POST /v1/"))
-
-
-async def eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Wait until ``condition()`` holds (bounded), checking as the loop runs."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 async def test_429_with_retry_after_is_retried_after_it(

@@ -51,13 +51,15 @@ async def test_agents_are_listed(agenthost_client: Any, log: ToolLog) -> None:
 
 
 async def test_stream_delivers_deltas_then_final(agenthost_client: Any, log: ToolLog) -> None:
-    async with agenthost_client(build_registry(log)) as (client, _):
-        async with client.stream(
+    async with (
+        agenthost_client(build_registry(log)) as (client, _),
+        client.stream(
             "POST", "/v1/agents/echo/runs", json={"input": "one two three four", "stream": True}
-        ) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            raw = (await response.aread()).decode()
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        raw = (await response.aread()).decode()
     events = [_parse(block) for block in raw.strip().split("\n\n")]
     kinds = [kind for kind, _ in events]
     assert kinds[0] == "run_started" and kinds[-1] == "final"

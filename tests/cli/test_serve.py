@@ -16,6 +16,7 @@ import httpx2
 import pytest
 
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,12 @@ def serve(mock_llm: MockLLMServer) -> Iterator[object]:
 
     def start(workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
-        deployment = {"name": "mock", "model": "mock-gpt", "serves": ["*"], "base_url": mock_llm.base_url}
+        deployment = {
+            "name": "mock",
+            "model": "mock-gpt",
+            "serves": ["*"],
+            "base_url": mock_llm.base_url,
+        }
         env = {
             **os.environ,
             "AGENTHOST_AGENTS": "tests.cli.serve_agents:registry",
@@ -45,7 +51,7 @@ def serve(mock_llm: MockLLMServer) -> Iterator[object]:
             "AGENTHOST_LOG_FORMAT": "json",
         }
         command = [sys.executable, "-m", "agenthost", "serve"]
-        process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+        process = subprocess.Popen(command, cwd=ROOT, env=env)
         processes.append(process)
         return process, f"http://127.0.0.1:{port}"
 
@@ -57,31 +63,32 @@ def serve(mock_llm: MockLLMServer) -> Iterator[object]:
 
 
 async def wait_ready(client: httpx2.AsyncClient, process: subprocess.Popen[bytes]) -> None:
-    async with asyncio.timeout(30):
-        while True:
-            assert process.poll() is None, "server exited during start-up"
-            try:
-                if (await client.get("/ready")).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            await asyncio.sleep(0.05)
+    async def ready() -> bool:
+        assert process.poll() is None, "server exited during start-up"
+        try:
+            return (await client.get("/ready")).status_code == 200
+        except httpx2.TransportError:
+            return False
+
+    await eventually(ready, timeout_s=30)
 
 
-async def test_sigterm_lets_the_in_flight_run_finish(serve: object, mock_llm: MockLLMServer) -> None:
+async def test_sigterm_lets_the_in_flight_run_finish(
+    serve: object, mock_llm: MockLLMServer
+) -> None:
     process, url = serve()  # type: ignore[operator]
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, process)
         run = asyncio.create_task(
             client.post("/v1/agents/echo/runs", json={"input": "slow one [[sleep:1500]]"})
         )
-        async with asyncio.timeout(10):
-            while mock_llm.stats()["in_flight"] == 0:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: mock_llm.stats()["in_flight"] == 1)
         process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(10):
-            while (await client.get("/ready")).status_code != 503:
-                await asyncio.sleep(0.02)
+
+        async def draining() -> bool:
+            return (await client.get("/ready")).status_code == 503
+
+        await eventually(draining)
         refused = await client.post("/v1/agents/echo/runs", json={"input": "too late"})
         finished = await run
     assert refused.status_code == 503 and refused.json()["code"] == "SHUTTING_DOWN"

@@ -9,7 +9,9 @@ class Clock:
         return self.now
 
 
-def make(threshold: int = 3, window: float = 10.0, cooldown: float = 5.0) -> tuple[CircuitBreaker, Clock]:
+def make(
+    threshold: int = 3, window: float = 10.0, cooldown: float = 5.0
+) -> tuple[CircuitBreaker, Clock]:
     clock = Clock()
     return CircuitBreaker("dep", BreakerConfig(threshold, window, cooldown), clock), clock
 

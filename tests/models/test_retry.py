@@ -45,9 +45,7 @@ def retrying(inner: Model, attempts: int = 3, sleeps: list[float] | None = None)
         if sleeps is not None:
             sleeps.append(seconds)
 
-    return RetryingModel(
-        inner, RetryPolicy(attempts, 0.5, 4.0), rng=random.Random(7), sleep=sleep
-    )
+    return RetryingModel(inner, RetryPolicy(attempts, 0.5, 4.0), rng=random.Random(7), sleep=sleep)
 
 
 def test_delay_is_full_jitter_capped_and_at_least_retry_after() -> None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from agenthost.testing.mock_llm.brain import respond
+from agenthost.testing.mock_llm.brain import argument_string, respond
 from agenthost.testing.mock_llm.conversation import (
     AssistantMessage,
     BrainRequest,
@@ -51,6 +51,11 @@ def test_tool_chosen_by_word_overlap_with_capitalised_argument() -> None:
     assert call.name == "get_weather"
     assert json.loads(call.arguments) == {"city": "Paris"}
     assert call.call_id.startswith("call_")
+
+
+def test_argument_string_falls_back_to_the_whole_text() -> None:
+    assert argument_string("Weather in Paris, I wonder") == "Paris"
+    assert argument_string("Weather today please ") == "Weather today please"
 
 
 def test_no_overlap_means_no_tool() -> None:

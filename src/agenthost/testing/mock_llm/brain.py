@@ -92,9 +92,12 @@ def choose_tool_call(
 
 
 def argument_string(text: str) -> str:
-    """The last capitalised word that is not the first word, else the whole text."""
+    """The last capitalised word that is not the first word, else the whole text.
+
+    One-letter words ("I") do not count as names.
+    """
     words = [word.strip(string.punctuation) for word in text.split()]
-    capitalised = [word for word in words[1:] if word and word[0].isupper()]
+    capitalised = [word for word in words[1:] if len(word) > 1 and word[0].isupper()]
     return capitalised[-1] if capitalised else text.strip()
 
 

@@ -1,0 +1,122 @@
+"""The pipeline's stages with the SDK's ScriptedModel: outcomes, errors and settlement."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from agents import Agent, GuardrailFunctionOutput, OutputGuardrail, function_tool
+from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
+
+from agenthost.container import Container, build_container
+from agenthost.errors import AgentHostError, ErrorCode
+from agenthost.execution.types import RunRequest
+from agenthost.registry import AgentRegistry
+from agenthost.settings import Settings
+
+
+@function_tool
+def ping() -> str:
+    """Answer pong."""
+    return "pong"
+
+
+def container_for(agent: Agent[Any], **policy: Any) -> Container:
+    registry = AgentRegistry()
+    registry.register(agent, **policy)
+    container = build_container(Settings(demo_model=True), registry=registry)
+    container.lifecycle.ready = True
+    return container
+
+
+async def test_outcome_carries_output_usage_and_last_agent() -> None:
+    model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("done")]])
+    container = container_for(Agent(name="a", model=model, tools=[ping]))
+    outcome = await container.pipeline.run(RunRequest(agent="a", input="go"))
+    assert outcome.output == "done" and outcome.last_agent == "a"
+    assert outcome.usage.requests == 2
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_max_turns_is_classified() -> None:
+    looping = ScriptedModel([[function_call("ping", {}, call_id=f"c{i}")] for i in range(5)])
+    container = container_for(Agent(name="a", model=looping, tools=[ping]), max_turns=2)
+    with pytest.raises(AgentHostError) as info:
+        await container.pipeline.run(RunRequest(agent="a", input="go"))
+    assert info.value.code is ErrorCode.MAX_TURNS_EXCEEDED
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_output_guardrail_is_classified_with_its_name() -> None:
+    def reject(ctx: Any, agent: Any, output: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
+
+    agent = Agent(
+        name="a",
+        model=ScriptedModel([[assistant_message("secret")]]),
+        output_guardrails=[OutputGuardrail(guardrail_function=reject, name="no_secrets")],
+    )
+    with pytest.raises(AgentHostError) as info:
+        await container_for(agent).pipeline.run(RunRequest(agent="a", input="go"))
+    assert info.value.code is ErrorCode.GUARDRAIL_TRIPPED
+    assert info.value.details["guardrail"] == "no_secrets"
+
+
+async def test_deadline_warns_then_cancels_and_settles(caplog: pytest.LogCaptureFixture) -> None:
+    never = asyncio.Event()
+
+    async def stall(call: Any) -> Any:
+        await never.wait()
+
+    agent = Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)]))
+    container = container_for(agent, timeout_s=0.3, warning_ratio=0.5)
+    with caplog.at_level(logging.INFO), pytest.raises(AgentHostError) as info:
+        await container.pipeline.run(RunRequest(agent="a", input="go"))
+    assert info.value.code is ErrorCode.RUN_TIMEOUT
+    messages = [r.getMessage() for r in caplog.records]
+    assert "run approaching its deadline" in messages
+    assert "run failed" in messages
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_cancelled_run_is_settled_as_cancelled(caplog: pytest.LogCaptureFixture) -> None:
+    entered = asyncio.Event()
+
+    async def stall(call: Any) -> Any:
+        entered.set()
+        await asyncio.Event().wait()
+
+    container = container_for(Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)])))
+    task = asyncio.create_task(container.pipeline.run(RunRequest(agent="a", input="go")))
+    await entered.wait()
+    assert container.lifecycle.in_flight == 1
+    task.cancel()
+    with caplog.at_level(logging.INFO), pytest.raises(asyncio.CancelledError):
+        await task
+    assert container.lifecycle.in_flight == 0
+    assert "run cancelled" in [r.getMessage() for r in caplog.records]
+
+
+async def test_stream_events_in_order() -> None:
+    model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("ok")]])
+    container = container_for(Agent(name="a", model=model, tools=[ping]))
+    stream = container.pipeline.open_stream(RunRequest(agent="a", input="go"))
+    assert container.lifecycle.in_flight == 1  # admitted before the first event
+    kinds = [event.type async for event in stream.events()]
+    assert kinds[0] == "run_started" and kinds[-1] == "final"
+    assert kinds.index("tool_called") < kinds.index("tool_output") < kinds.index("final")
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_refusals_happen_before_any_work() -> None:
+    container = container_for(Agent(name="a", model=ScriptedModel([])))
+    with pytest.raises(AgentHostError) as unknown:
+        await container.pipeline.run(RunRequest(agent="b", input="go"))
+    container.lifecycle.begin_drain()
+    with pytest.raises(AgentHostError) as draining:
+        container.pipeline.open_stream(RunRequest(agent="a", input="go"))
+    assert unknown.value.code is ErrorCode.AGENT_NOT_FOUND
+    assert draining.value.code is ErrorCode.SHUTTING_DOWN
+    assert container.lifecycle.in_flight == 0

@@ -1,0 +1,49 @@
+import pytest
+from agents import Agent
+
+from agenthost.container import build_container
+from agenthost.models.demo import DemoModel
+from agenthost.models.retry import RetryingModel
+from agenthost.registry import AgentRegistry
+from agenthost.settings import ConfigError, DeploymentSettings, Settings
+
+
+def registry_of(*agents: Agent) -> AgentRegistry:  # type: ignore[type-arg]
+    registry = AgentRegistry()
+    for agent in agents:
+        registry.register(agent)
+    return registry
+
+
+def deployment(name: str, serves: list[str]) -> DeploymentSettings:
+    return DeploymentSettings(name=name, model="m", serves=serves, base_url="http://127.0.0.1:9/v1")
+
+
+async def test_unserved_model_names_stop_start_up_naming_them() -> None:
+    specialist = Agent(name="specialist", model="model-b")
+    front = Agent(name="front", model="model-a", handoffs=[specialist])
+    settings = Settings(deployments=[deployment("d1", ["model-a"])])
+    with pytest.raises(ConfigError, match="model-b"):
+        build_container(settings, registry=registry_of(front))
+
+
+async def test_demo_model_without_key_or_deployments() -> None:
+    container = build_container(Settings(), registry=registry_of(Agent(name="a")))
+    assert isinstance(container.provider.get_model("anything"), DemoModel)
+    await container.aclose()
+
+
+async def test_models_share_their_deployments_breaker_and_are_cached() -> None:
+    settings = Settings(deployments=[deployment("d1", ["a", "b"]), deployment("any", ["*"])])
+    container = build_container(settings, registry=registry_of(Agent(name="x", model="a")))
+    provider = container.provider
+    model_a, model_b, other = (
+        provider.get_model("a"),
+        provider.get_model("b"),
+        provider.get_model("z"),
+    )
+    assert isinstance(model_a, RetryingModel)
+    assert provider.get_model("a") is model_a
+    assert model_a.inner.deployments[0].model.breaker is model_b.inner.deployments[0].model.breaker  # type: ignore[attr-defined]
+    assert other.inner.deployments[0].name == "any"  # type: ignore[attr-defined]
+    await container.aclose()
