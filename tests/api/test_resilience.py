@@ -52,6 +52,23 @@ async def test_retry_repeats_the_model_call_not_the_tool(
     assert model_calls(mock_llm) == 3
 
 
+@pytest.mark.parametrize("fault", ["malformed", "drop", "500"])
+async def test_transient_upstream_faults_are_retried(
+    agenthost_client: Any, mock_llm: MockLLMServer, log: ToolLog, fault: str
+) -> None:
+    mock_llm.queue_faults(fault)
+    async with agenthost_client(build_registry(log)) as (client, _):
+        plain = await client.post("/v1/agents/echo/runs", json={"input": "again"})
+        mock_llm.queue_faults(fault)
+        streamed = await client.post(
+            "/v1/agents/echo/runs", json={"input": "again", "stream": True}
+        )
+    assert plain.status_code == 200, plain.text
+    assert plain.json()["output"] == "Mock reply: again"
+    assert "event: final" in streamed.text and "event: error" not in streamed.text
+    assert model_calls(mock_llm) == 4
+
+
 async def test_exhausted_retries_surface_as_upstream_unavailable(
     agenthost_client: Any, mock_llm: MockLLMServer, log: ToolLog
 ) -> None:

@@ -69,6 +69,7 @@ async def test_stream_delivers_deltas_then_final(agenthost_client: Any, log: Too
     final = events[-1][1]
     assert final["output"] == "".join(deltas) == "Mock reply: one two three four"
     assert final["usage"]["requests"] == 1
+    assert final["usage"]["output_tokens"] > 0  # streamed chat completions report usage too
 
 
 async def test_stream_reports_tool_events(agenthost_client: Any, log: ToolLog) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents import Agent, RunConfig, Runner
+from agents import Agent, ModelSettings, RunConfig, Runner
 from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
 from pydantic_core import to_jsonable_python
@@ -19,6 +19,9 @@ class AgentRunner:
     def __init__(self, settings: Settings, provider: ModelProvider) -> None:
         self.run_config = RunConfig(
             model_provider=provider,
+            # Chat Completions endpoints other than OpenAI's only report usage on streams when
+            # asked to; without it streamed runs would record zero tokens.
+            model_settings=ModelSettings(include_usage=True),
             tracing_disabled=not settings.sdk_trace_export,
             trace_include_sensitive_data=settings.log_sensitive_data,
             workflow_name="agenthost",

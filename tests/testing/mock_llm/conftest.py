@@ -1,29 +1,16 @@
-"""Fixtures: one mock LLM child process per test session, reset before every test."""
+"""Fixtures for the mock LLM's own tests (``mock_llm`` itself comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import openai
 import pytest
 
 from agenthost.testing.mock_llm import MockLLMServer
-
-
-@pytest.fixture(scope="session")
-def mock_llm_server() -> Iterator[MockLLMServer]:
-    with MockLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def mock_llm(mock_llm_server: MockLLMServer) -> MockLLMServer:
-    """The shared server with an empty fault queue and zeroed counters."""
-    mock_llm_server.reset()
-    return mock_llm_server
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Test support for agenthost users: the OpenAI-compatible mock LLM server."""
