@@ -7,21 +7,16 @@ reservation, cache) slot in here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import AsyncIterator
 
 from agents.result import RunResultBase, RunResultStreaming
 
-from agenthost.classify import classify
-from agenthost.errors import AgentHostError, ErrorCode
 from agenthost.execution import deadline
 from agenthost.execution.admission import Admission
 from agenthost.execution.events import translate
 from agenthost.execution.runner import AgentRunner, agent_name, jsonable_output
 from agenthost.execution.settlement import Settlement
 from agenthost.execution.types import RunEvent, RunOutcome, RunRequest, RunState, RunUsage
-
-logger = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -33,22 +28,10 @@ class Pipeline:
     async def run(self, request: RunRequest) -> RunOutcome:
         """Run to completion. Raises AgentHostError (already classified) on failure."""
         state = self._admission.admit(request)
-        error: BaseException | None = None
-        try:
+        with self._settlement.settling(state):
             async with deadline.enforce(state):
                 result = await self._runner.run(state)
             return _outcome(state, result)
-        except Exception as exc:
-            error = exc
-            domain = _domain(exc, state)
-            if domain is exc:
-                raise
-            raise domain from exc
-        except BaseException as exc:  # cancelled: settle, then let it propagate
-            error = exc
-            raise
-        finally:
-            self._settlement.settle(state, error)
 
     def open_stream(self, request: RunRequest) -> RunStream:
         """Admit now (so refusals surface before streaming starts); stream with ``events()``."""
@@ -82,39 +65,26 @@ class RunStream:
     async def events(self) -> AsyncIterator[RunEvent]:
         """Events in order, ending with ``final``; a failure raises AgentHostError instead."""
         state = self.state
-        error: BaseException | None = None
         result: RunResultStreaming | None = None
 
         def cancel_run() -> None:
             if result is not None:
                 result.cancel()
 
-        try:
-            yield RunEvent(
-                "run_started", {"run_id": state.request.run_id, "agent": state.entry.name}
-            )
-            with deadline.watch(state, on_expire=cancel_run) as watch:
-                result = self._runner.run_streamed(state)
-                async for event in result.stream_events():
-                    public = translate(event)
-                    if public is not None:
-                        yield public
-                watch.check(state)
-            outcome = _outcome(state, result)
-            yield RunEvent("final", _final_data(outcome))
-        except Exception as exc:
-            error = exc
-            domain = _domain(exc, state)
-            if domain is exc:
-                raise
-            raise domain from exc
-        except BaseException as exc:  # client went away or shutdown: stop the run too
-            error = exc
-            raise
-        finally:
-            if result is not None and not result.is_complete:
-                result.cancel()
-            self._settlement.settle(state, error)
+        with self._settlement.settling(state):
+            try:
+                yield RunEvent("run_started", {"run_id": self.run_id, "agent": state.entry.name})
+                with deadline.watch(state, on_expire=cancel_run) as watch:
+                    result = self._runner.run_streamed(state)
+                    async for event in result.stream_events():
+                        public = translate(event)
+                        if public is not None:
+                            yield public
+                    watch.check(state)
+                yield RunEvent("final", _final_data(_outcome(state, result)))
+            finally:  # also when the client went away: stop the run with the stream
+                if result is not None and not result.is_complete:
+                    result.cancel()
 
 
 def _final_data(outcome: RunOutcome) -> dict[str, object]:
@@ -126,15 +96,3 @@ def _final_data(outcome: RunOutcome) -> dict[str, object]:
         "usage": dataclasses.asdict(outcome.usage),
         "duration_ms": outcome.duration_ms,
     }
-
-
-def _domain(exc: Exception, state: RunState) -> AgentHostError:
-    """The classified error; unexpected ones are logged with their stack (and never shown)."""
-    error = classify(exc)
-    if error.code is ErrorCode.INTERNAL and error is not exc:
-        logger.error(
-            "run failed unexpectedly",
-            exc_info=exc,
-            extra={"run_id": state.request.run_id, "agent": state.entry.name},
-        )
-    return error

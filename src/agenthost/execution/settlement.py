@@ -1,12 +1,14 @@
 """Stage 5 — settlement: record how the run ended and release what admission took.
 
-Runs on every exit path: success, failure, timeout and cancellation.
+Runs on every exit path: success, failure, timeout and cancellation. Failures leave the
+pipeline already classified as :class:`~agenthost.errors.AgentHostError`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from agenthost.classify import classify
 from agenthost.errors import ErrorCode
@@ -20,20 +22,34 @@ class Settlement:
     def __init__(self, lifecycle: Lifecycle) -> None:
         self._lifecycle = lifecycle
 
-    def settle(self, state: RunState, exc: BaseException | None) -> None:
-        if exc is None:
-            state.status = "succeeded"
-        elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
+    @contextmanager
+    def settling(self, state: RunState) -> Iterator[None]:
+        """Settle ``state`` however the block ends; errors leave it classified."""
+        try:
+            yield
+        except Exception as exc:
+            error = classify(exc)
+            state.status, state.error_code = "failed", error.code.value
+            if error.code is ErrorCode.INTERNAL and error is not exc:
+                logger.error("run failed unexpectedly", exc_info=exc, extra=_ids(state))
+            if error is exc:
+                raise
+            raise error from exc
+        except BaseException:  # cancelled (client gone, shutdown): settle, then propagate
             state.status, state.error_code = "cancelled", ErrorCode.RUN_CANCELLED.value
+            raise
         else:
-            state.status, state.error_code = "failed", classify(exc).code.value
+            state.status = "succeeded"
+        finally:
+            self._settle(state)
+
+    def _settle(self, state: RunState) -> None:
         try:
             logger.info(
                 "run %s",
                 state.status,
                 extra={
-                    "run_id": state.request.run_id,
-                    "agent": state.entry.name,
+                    **_ids(state),
                     "status": state.status,
                     "error_code": state.error_code,
                     "duration_ms": round(state.elapsed_ms(), 1),
@@ -44,3 +60,7 @@ class Settlement:
             )
         finally:
             self._lifecycle.run_finished()
+
+
+def _ids(state: RunState) -> dict[str, str]:
+    return {"run_id": state.request.run_id, "agent": state.entry.name}

@@ -37,8 +37,10 @@ _MAX_DEPTH = 6
 _CONSOLE_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
 
 # Attributes every LogRecord has; anything else on a record came from ``extra`` or a filter.
+# (uvicorn's ``color_message`` is its message with terminal colours: not a field of ours.)
 _RECORD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "color_message"}
 )
 
 
