@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from agents import Agent
+from agents import Agent, set_tracing_export_api_key
 
 from agenthost.execution.admission import Admission
 from agenthost.execution.lifecycle import Lifecycle
@@ -48,6 +48,9 @@ def build_container(
         raise ConfigError(
             f"no model deployment serves {missing}; add deployments whose 'serves' lists them"
         )
+    if settings.sdk_trace_export and settings.openai_api_key is not None:
+        # The SDK's exporter otherwise reads OPENAI_API_KEY from the environment itself.
+        set_tracing_export_api_key(settings.openai_api_key.get_secret_value())
     if provider.is_demo:
         logger.warning(
             "no OPENAI_API_KEY and no deployments configured: agents run on the offline demo "
