@@ -19,7 +19,8 @@ from examples.weather import weather_agent
 _CARD_NUMBER = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 
 
-@input_guardrail
+# Not in parallel with the model: the check must finish before the input leaves for the model.
+@input_guardrail(run_in_parallel=False)
 async def no_card_numbers(
     ctx: RunContextWrapper[Any], agent: Agent[Any], user_input: str | list[TResponseInputItem]
 ) -> GuardrailFunctionOutput:

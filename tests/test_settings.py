@@ -71,3 +71,15 @@ def test_duplicate_deployment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(ConfigError, match="repeated"):
         load_settings()
+
+
+def test_unparsable_sources_are_config_errors(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AGENTHOST_DEPLOYMENTS", '[{"name": "x"')
+    with pytest.raises(ConfigError, match='field "deployments"'):
+        load_settings()
+    monkeypatch.delenv("AGENTHOST_DEPLOYMENTS")
+    (tmp_path / "agenthost.toml").write_text("port = \n")
+    with pytest.raises(ConfigError, match="agenthost.toml"):
+        load_settings()

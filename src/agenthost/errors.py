@@ -66,6 +66,12 @@ class ValidationFailed(AgentHostError):
     code, status, title = ErrorCode.VALIDATION_ERROR, 422, "The request is invalid"
 
 
+class GuideValidationFailed(ValidationFailed):
+    """The guide's route answers invalid or missing fields with 400 (the v1 routes use 422)."""
+
+    status, title = 400, "Missing or invalid fields"
+
+
 class MalformedRequest(AgentHostError):
     code, status, title = ErrorCode.MALFORMED_REQUEST, 400, "Malformed request"
 

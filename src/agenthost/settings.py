@@ -10,6 +10,7 @@ that is where users already keep them.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -60,6 +62,10 @@ class DeploymentSettings(BaseModel):
     """Maximum wait for bytes from the endpoint (the run deadline usually fires first)."""
     pool_timeout_s: float = Field(default=10.0, gt=0)
     """Maximum wait for a free connection from the pool."""
+    call_timeout_s: float = Field(default=60.0, gt=0)
+    """Longest one model call may take (for streams: until its first event) before it is
+    abandoned, counted against this deployment's breaker and retried, on another deployment
+    when there is one. The run's own deadline still applies."""
 
     @property
     def served_names(self) -> list[str]:
@@ -176,12 +182,16 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file_path()),
         )
+
+
+def config_file_path() -> Path:
+    """The TOML settings file: ``AGENTHOST_CONFIG_FILE``, else ``agenthost.toml`` here."""
+    return Path(os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -201,6 +211,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+    except SettingsError as exc:  # e.g. an env var holding invalid JSON: name it, not its value
+        raise ConfigError(f"invalid configuration: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid configuration file {config_file_path()}: {exc}") from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

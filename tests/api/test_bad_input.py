@@ -101,3 +101,42 @@ async def test_unbuilt_features_refuse_clearly(
     client: Any, payload: dict[str, Any], status: int, code: str
 ) -> None:
     assert_problem(await client.post(RUN, json=payload), status, code)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}],
+)
+async def test_body_not_sent_as_json(client: Any, headers: dict[str, str]) -> None:
+    response = await client.post(RUN, content=b'{"input": "hi"}', headers=headers)
+    body = assert_problem(response, 400, "MALFORMED_REQUEST")
+    assert "application/json" in body["detail"]
+
+
+async def test_undecodable_body(client: Any) -> None:
+    response = await client.post(
+        RUN, content=b'{"input": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "MALFORMED_REQUEST")
+
+
+async def test_wrong_method_lists_the_allowed_ones(client: Any) -> None:
+    response = await client.request("TRACE", "/health")
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET"
+
+
+async def test_agent_names_that_cannot_exist_are_404(client: Any) -> None:
+    for name in ("foo%20bar", "x" * 300):
+        response = await client.post(f"/v1/agents/{name}/runs", json={"input": "hi"})
+        assert_problem(response, 404, "AGENT_NOT_FOUND")
+    response = await client.post("/v1/agents/ghost/runs", json={"input": "hi", "background": True})
+    assert_problem(response, 404, "AGENT_NOT_FOUND")
+
+
+async def test_guide_route_errors_keep_the_guides_error_member(client: Any) -> None:
+    missing = await client.post("/api/agents/execute", json={"input": "hi"})
+    body = assert_problem(missing, 400, "VALIDATION_ERROR")
+    assert body["success"] is False and "agentName" in body["error"]
+    unknown = await client.post("/api/agents/execute", json={"agentName": "x", "input": "hi"})
+    assert assert_problem(unknown, 404, "AGENT_NOT_FOUND")["error"] == "Agent not found: x"

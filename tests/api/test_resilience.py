@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agenthost.models.breaker import BreakerState
+from agenthost.settings import DeploymentSettings
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.agents import ToolLog, build_registry
 from tests.waiting import eventually
@@ -147,3 +148,24 @@ async def test_streamed_run_past_its_deadline_ends_with_an_error_event(
     last = response.text.strip().split("\n\n")[-1]
     assert "event: error" in last and '"code":"RUN_TIMEOUT"' in last
     assert log.slow_cancelled.is_set()
+
+
+async def test_hanging_deployment_is_abandoned_and_failed_over(
+    agenthost_client: Any, mock_llm: MockLLMServer, log: ToolLog
+) -> None:
+    deployments = [
+        DeploymentSettings(
+            name=name, model="m", serves=["*"], base_url=mock_llm.base_url, call_timeout_s=0.5
+        )
+        for name in ("first", "second")
+    ]
+    mock_llm.queue_faults("hang")
+    settings = {"deployments": deployments, "breaker_failure_threshold": 1}
+    async with agenthost_client(build_registry(log), **settings) as (client, app):
+        response = await client.post("/v1/agents/echo/runs", json={"input": "hi"})
+        breakers = app.state.container.provider.breakers
+        assert breakers["first"].state is BreakerState.OPEN
+        assert breakers["second"].state is BreakerState.CLOSED
+    assert response.status_code == 200, response.text
+    assert model_calls(mock_llm) == 2
+    await eventually(lambda: mock_llm.stats()["disconnects"] == 1)

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from agents import Agent, GuardrailFunctionOutput, OutputGuardrail, function_tool
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
+from agents.usage import Usage
 
 from agenthost.container import Container, build_container
-from agenthost.errors import AgentHostError, ErrorCode
+from agenthost.errors import AgentHostError, ErrorCode, ShuttingDown
 from agenthost.execution.types import RunRequest
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings
@@ -40,13 +41,25 @@ async def test_outcome_carries_output_usage_and_last_agent() -> None:
     assert container.lifecycle.in_flight == 0
 
 
-async def test_max_turns_is_classified() -> None:
-    looping = ScriptedModel([[function_call("ping", {}, call_id=f"c{i}")] for i in range(5)])
+async def test_max_turns_is_classified_and_its_usage_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    looping = ScriptedModel(
+        [
+            ModelStep(
+                output=[function_call("ping", {}, call_id=f"c{i}")],
+                usage=Usage(requests=1, input_tokens=10, output_tokens=5, total_tokens=15),
+            )
+            for i in range(5)
+        ]
+    )
     container = container_for(Agent(name="a", model=looping, tools=[ping]), max_turns=2)
-    with pytest.raises(AgentHostError) as info:
+    with caplog.at_level(logging.INFO), pytest.raises(AgentHostError) as info:
         await container.pipeline.run(RunRequest(agent="a", input="go"))
     assert info.value.code is ErrorCode.MAX_TURNS_EXCEEDED
     assert container.lifecycle.in_flight == 0
+    settled = next(r for r in caplog.records if r.getMessage() == "run failed")
+    assert settled.requests == 2 and settled.input_tokens == 20  # type: ignore[attr-defined]
 
 
 async def test_output_guardrail_is_classified_with_its_name() -> None:
@@ -103,10 +116,50 @@ async def test_stream_events_in_order() -> None:
     model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("ok")]])
     container = container_for(Agent(name="a", model=model, tools=[ping]))
     stream = container.pipeline.open_stream(RunRequest(agent="a", input="go"))
-    assert container.lifecycle.in_flight == 1  # admitted before the first event
-    kinds = [event.type async for event in stream.events()]
+    assert container.lifecycle.in_flight == 0  # a stream nobody iterates holds nothing
+    kinds = []
+    async for event in stream.events():
+        kinds.append(event.type)
+        assert container.lifecycle.in_flight == 1
     assert kinds[0] == "run_started" and kinds[-1] == "final"
     assert kinds.index("tool_called") < kinds.index("tool_output") < kinds.index("final")
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_abort_fails_a_sync_run_with_the_given_error() -> None:
+    entered = asyncio.Event()
+
+    async def stall(call: Any) -> Any:
+        entered.set()
+        await asyncio.Event().wait()
+
+    container = container_for(Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)])))
+    task = asyncio.create_task(container.pipeline.run(RunRequest(agent="a", input="go")))
+    await entered.wait()
+    assert container.lifecycle.abort_all(ShuttingDown("stopping")) == 1
+    with pytest.raises(ShuttingDown):
+        await task
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_abort_ends_a_stream_with_the_given_error() -> None:
+    entered = asyncio.Event()
+
+    async def stall(call: Any) -> Any:
+        entered.set()
+        await asyncio.Event().wait()
+
+    container = container_for(Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)])))
+    stream = container.pipeline.open_stream(RunRequest(agent="a", input="go"))
+    events = stream.events()
+    assert (await anext(events)).type == "run_started"
+    pending = asyncio.ensure_future(anext(events))
+    await entered.wait()
+    container.lifecycle.abort_all(ShuttingDown("stopping"))
+    with pytest.raises(ShuttingDown):
+        while True:
+            await pending
+            pending = asyncio.ensure_future(anext(events))
     assert container.lifecycle.in_flight == 0
 
 

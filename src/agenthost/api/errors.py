@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from agenthost.errors import (
     AgentHostError,
+    GuideValidationFailed,
     InternalError,
     MalformedRequest,
     MethodNotAllowed,
@@ -26,12 +29,19 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
-_HTTP_STATUS_ERRORS: dict[int, type[AgentHostError]] = {
-    404: RouteNotFound,
-    405: MethodNotAllowed,
-    413: PayloadTooLarge,
-    415: UnsupportedMediaType,
-}
+GUIDE_ROUTE = "/api/agents/execute"
+"""The guide's route: its errors also carry the guide's ``error`` and ``success`` members, and
+its invalid bodies are 400 (the guide's status for missing fields), not 422."""
+
+_HTTP_STATUS_ERRORS: Mapping[int, type[AgentHostError]] = MappingProxyType(
+    {
+        400: MalformedRequest,
+        404: RouteNotFound,
+        405: MethodNotAllowed,
+        413: PayloadTooLarge,
+        415: UnsupportedMediaType,
+    }
+)
 
 
 def problem_body(error: AgentHostError, request_id: str | None) -> dict[str, Any]:
@@ -56,16 +66,29 @@ def retry_after_header(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-def problem_response(error: AgentHostError, request_id: str | None) -> JSONResponse:
-    headers = {}
+def problem_response(
+    error: AgentHostError,
+    request_id: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    guide_style: bool = False,
+) -> JSONResponse:
+    body = problem_body(error, request_id)
+    if guide_style:
+        body.update(success=False, error=error.message)
+    all_headers = dict(headers or {})
     if error.retry_after is not None:
-        headers["Retry-After"] = str(retry_after_header(error.retry_after))
+        all_headers["Retry-After"] = str(retry_after_header(error.retry_after))
     return JSONResponse(
-        problem_body(error, request_id),
-        status_code=error.status,
-        headers=headers,
-        media_type=PROBLEM_JSON,
+        body, status_code=error.status, headers=all_headers, media_type=PROBLEM_JSON
     )
+
+
+def _respond(
+    request: Request, error: AgentHostError, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    guide = request.url.path == GUIDE_ROUTE
+    return problem_response(error, request_id_of(request), headers=headers, guide_style=guide)
 
 
 def request_id_of(request: Request) -> str | None:
@@ -76,15 +99,25 @@ async def _on_agenthost_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AgentHostError)
     if exc.status >= 500:
         logger.warning("request failed: %s %s", exc.code.value, exc.message)
-    return problem_response(exc, request_id_of(request))
+    return _respond(request, exc)
+
+
+def _is_unparsed_body(error: Mapping[str, Any]) -> bool:
+    """FastAPI validated the raw bytes: the body was not sent as JSON."""
+    return tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes | str)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem_response(
-            MalformedRequest("The request body is not valid JSON"), request_id_of(request)
+        return _respond(request, MalformedRequest("The request body is not valid JSON"))
+    if any(_is_unparsed_body(e) for e in errors):
+        return _respond(
+            request,
+            MalformedRequest(
+                "The request body must be a JSON object sent as Content-Type: application/json"
+            ),
         )
     fields = [
         {
@@ -95,18 +128,18 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
         for e in errors
     ]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    error = ValidationFailed(detail, details={"errors": fields})
-    return problem_response(error, request_id_of(request))
+    error_type = GuideValidationFailed if request.url.path == GUIDE_ROUTE else ValidationFailed
+    return _respond(request, error_type(detail, details={"errors": fields}))
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     error_type = _HTTP_STATUS_ERRORS.get(exc.status_code)
-    error = error_type() if error_type else InternalError(str(exc.detail))
-    if error_type is None and exc.status_code < 500:
-        error = ValidationFailed(str(exc.detail))
-        error.status = exc.status_code
-    return problem_response(error, request_id_of(request))
+    if error_type is None:
+        logger.error("unexpected HTTP %d from the framework: %s", exc.status_code, exc.detail)
+        error_type = InternalError
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else None
+    return _respond(request, error_type(detail), headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ import uvicorn
 from agenthost.api.app import create_app
 from agenthost.api.supervisor import supervise
 from agenthost.container import build_container
+from agenthost.errors import ShuttingDown
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.settings import Settings
 from agenthost.telemetry.logging import configure_logging
@@ -57,15 +58,22 @@ class DrainingServer(uvicorn.Server):
 
     async def _drain(self) -> None:
         in_flight = self._lifecycle.in_flight
-        idle = await self._lifecycle.wait_idle(self._grace_s)
-        if idle:
+        if await self._lifecycle.wait_idle(self._grace_s):
             logger.info("drained %d in-flight run(s); shutting down", in_flight)
         else:
-            logger.warning(
-                "grace period of %.0fs over with %d run(s) in flight; cancelling them",
-                self._grace_s,
-                self._lifecycle.in_flight,
+            aborted = self._lifecycle.abort_all(
+                ShuttingDown(
+                    f"the server shut down before the run finished "
+                    f"(grace period {self._grace_s:g}s)"
+                )
             )
+            logger.warning(
+                "grace period of %gs over: stopped %d run(s) with SHUTTING_DOWN",
+                self._grace_s,
+                aborted,
+            )
+            # Let the stopped runs answer their callers before the connections close.
+            await self._lifecycle.wait_idle(RESPONSE_FLUSH_S)
         self.should_exit = True
 
 

@@ -28,6 +28,9 @@ RESTART_DELAY_S = 1.0
 def _worker_main(settings: Settings, sock: socket.socket) -> None:
     from agenthost.api.server import run_worker
 
+    # Own process group: a signal to the supervisor's group (Ctrl-C in a terminal, systemd's
+    # control-group kill) reaches workers once, forwarded, not twice (which would skip the drain).
+    os.setpgrp()
     run_worker(settings, sockets=[sock])
 
 

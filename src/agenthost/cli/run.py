@@ -48,9 +48,9 @@ def run_command(
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(outcome), ensure_ascii=False))
         return
-    console = Console()
     output = outcome.output
-    console.print(output if isinstance(output, str) else json.dumps(output, indent=2))
+    # Plain echo: model output may look like console markup ("[b]", "[/]") and must not be parsed.
+    typer.echo(output if isinstance(output, str) else json.dumps(output, indent=2))
     table = Table("requests", "input tokens", "output tokens", "total tokens", "duration")
     usage = outcome.usage
     table.add_row(

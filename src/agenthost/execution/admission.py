@@ -17,10 +17,12 @@ class Admission:
         self._lifecycle = lifecycle
 
     def admit(self, request: RunRequest) -> RunState:
-        """Validate ``request`` and take an in-flight slot; the caller must settle the state."""
+        """Validate ``request``: may it run, here, now? Refusals are raised, nothing is held."""
         if not self._lifecycle.accepting:
             raise ShuttingDown(retry_after=1.0)
         entry = self._registry.get(request.agent)
+        if request.background:
+            raise NotImplementedFeature("background runs are not available in this version")
         if request.session_id is not None:
             raise NotImplementedFeature(
                 "conversation sessions are not available in this version of agenthost"
@@ -34,5 +36,4 @@ class Admission:
             warning_ratio=policy.warning_ratio or self._settings.run_warning_ratio,
             max_turns=policy.max_turns or self._settings.max_turns,
         )
-        self._lifecycle.run_started()
         return state

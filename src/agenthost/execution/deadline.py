@@ -2,7 +2,8 @@
 
 Cancellation reaches the in-flight model call (its HTTP request is closed) and the tools the
 run is awaiting. The deadline is also published to the model layer so that retry waits never
-extend past it.
+extend past it. The same mechanism lets shutdown stop a run early (``state.abort``), failing
+it with the error it is given instead of RUN_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -12,18 +13,29 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from agenthost.errors import RunTimeout
+from agenthost.errors import AgentHostError, RunTimeout
 from agenthost.execution.types import RunState
 from agenthost.models.deadline import reset_deadline, set_deadline
 
 logger = logging.getLogger(__name__)
 
 
-def _timeout_error(state: RunState) -> RunTimeout:
-    return RunTimeout(
-        f"the run exceeded its deadline of {state.timeout_s:g}s and was cancelled",
-        details={"timeout_s": state.timeout_s},
-    )
+class Verdict:
+    """Why a run was stopped early: None while it has not been."""
+
+    def __init__(self, state: RunState) -> None:
+        self.error: AgentHostError | None = None
+        self._state = state
+
+    def timed_out(self) -> None:
+        self.error = self.error or RunTimeout(
+            f"the run exceeded its deadline of {self._state.timeout_s:g}s and was cancelled",
+            details={"timeout_s": self._state.timeout_s},
+        )
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 @contextmanager
@@ -37,6 +49,7 @@ def _published(state: RunState) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         warning.cancel()
         reset_deadline(token)
+        state.abort = None
 
 
 def _warn(state: RunState) -> None:
@@ -54,39 +67,45 @@ def _warn(state: RunState) -> None:
 @asynccontextmanager
 async def enforce(state: RunState) -> AsyncIterator[None]:
     """For runs awaited in the current task: cancel the task at the deadline → RUN_TIMEOUT."""
-    with _published(state):
+    verdict = Verdict(state)
+    with _published(state) as loop:
         timeout = asyncio.timeout(state.timeout_s)
+
+        def abort(error: AgentHostError) -> None:
+            verdict.error = error
+            timeout.reschedule(loop.time())
+
+        state.abort = abort
         try:
             async with timeout:
                 yield
-        except TimeoutError as exc:
-            if timeout.expired():
-                raise _timeout_error(state) from exc
-            raise
-
-
-class Watch:
-    """For runs executing in another task (streams): call ``on_expire`` at the deadline."""
-
-    def __init__(self) -> None:
-        self.expired = False
-
-    def check(self, state: RunState) -> None:
-        if self.expired:
-            raise _timeout_error(state)
+        except TimeoutError:
+            if not timeout.expired():
+                raise
+            verdict.timed_out()
+            verdict.check()
 
 
 @contextmanager
-def watch(state: RunState, on_expire: Callable[[], None]) -> Iterator[Watch]:
-    result = Watch()
+def watch(state: RunState, on_expire: Callable[[], None]) -> Iterator[Verdict]:
+    """For runs executing in another task (streams): call ``on_expire`` at the deadline.
+
+    The caller checks the verdict when the run's events end.
+    """
+    verdict = Verdict(state)
 
     def expire() -> None:
-        result.expired = True
+        verdict.timed_out()
+        on_expire()
+
+    def abort(error: AgentHostError) -> None:
+        verdict.error = error
         on_expire()
 
     with _published(state) as loop:
         handle = loop.call_later(state.timeout_s, expire)
+        state.abort = abort
         try:
-            yield result
+            yield verdict
         finally:
             handle.cancel()

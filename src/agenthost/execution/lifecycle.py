@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from agenthost.errors import AgentHostError
+from agenthost.execution.types import RunState
+
 logger = logging.getLogger(__name__)
 
 
 class Lifecycle:
-    """Created with the app; the server's signal handling and the pipeline both consult it."""
+    """Created with the container; the server's signal handling and the pipeline consult it."""
 
     def __init__(self) -> None:
         self.ready = False
         self.draining = False
-        self._in_flight = 0
+        self._runs: set[RunState] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -24,22 +27,30 @@ class Lifecycle:
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        return len(self._runs)
 
-    def run_started(self) -> None:
-        self._in_flight += 1
+    def run_started(self, state: RunState) -> None:
+        self._runs.add(state)
         self._idle.clear()
 
-    def run_finished(self) -> None:
-        self._in_flight -= 1
-        if self._in_flight <= 0:
-            self._in_flight = 0
+    def run_finished(self, state: RunState) -> None:
+        self._runs.discard(state)
+        if not self._runs:
             self._idle.set()
 
     def begin_drain(self) -> None:
         if not self.draining:
             self.draining = True
-            logger.info("draining: refusing new runs, %d in flight", self._in_flight)
+            logger.info("draining: refusing new runs, %d in flight", self.in_flight)
+
+    def abort_all(self, error: AgentHostError) -> int:
+        """Stop every run in flight, failing each with ``error``; returns how many."""
+        aborted = 0
+        for state in list(self._runs):
+            if state.abort is not None:
+                state.abort(error)
+                aborted += 1
+        return aborted
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no run is in flight; False if ``timeout_s`` passed first."""

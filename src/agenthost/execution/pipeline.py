@@ -16,7 +16,7 @@ from agenthost.execution.admission import Admission
 from agenthost.execution.events import translate
 from agenthost.execution.runner import AgentRunner, agent_name, jsonable_output
 from agenthost.execution.settlement import Settlement
-from agenthost.execution.types import RunEvent, RunOutcome, RunRequest, RunState, RunUsage
+from agenthost.execution.types import RunEvent, RunOutcome, RunRequest, RunState
 
 
 class Pipeline:
@@ -39,7 +39,6 @@ class Pipeline:
 
 
 def _outcome(state: RunState, result: RunResultBase) -> RunOutcome:
-    state.usage = RunUsage.from_sdk(result.context_wrapper.usage)
     return RunOutcome(
         run_id=state.request.run_id,
         agent=state.entry.name,
@@ -80,7 +79,7 @@ class RunStream:
                         public = translate(event)
                         if public is not None:
                             yield public
-                    watch.check(state)
+                    watch.check()
                 yield RunEvent("final", _final_data(_outcome(state, result)))
             finally:  # also when the client went away: stop the run with the stream
                 if result is not None and not result.is_complete:

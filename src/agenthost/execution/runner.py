@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents import Agent, ModelSettings, RunConfig, Runner
+from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, Runner
+from agents.items import ModelResponse
 from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
 from pydantic_core import to_jsonable_python
@@ -33,6 +34,7 @@ class AgentRunner:
             state.input,
             max_turns=state.max_turns,
             run_config=self.run_config,
+            hooks=UsageHooks(state),
         )
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
@@ -41,7 +43,24 @@ class AgentRunner:
             state.input,
             max_turns=state.max_turns,
             run_config=self.run_config,
+            hooks=UsageHooks(state),
         )
+
+
+class UsageHooks(RunHooks[Any]):
+    """Count each completed model call's usage on the run state as it happens.
+
+    The SDK's own total is lost when a run fails or is cancelled; this one is not, so quotas
+    and usage records see every token that was spent.
+    """
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    async def on_llm_end(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse
+    ) -> None:
+        self._state.sdk_usage.add(response.usage)
 
 
 def jsonable_output(output: Any) -> Any:

@@ -24,7 +24,11 @@ class Settlement:
 
     @contextmanager
     def settling(self, state: RunState) -> Iterator[None]:
-        """Settle ``state`` however the block ends; errors leave it classified."""
+        """Hold an in-flight slot for the block; settle ``state`` however it ends.
+
+        Errors leave the block classified as AgentHostError.
+        """
+        self._lifecycle.run_started(state)
         try:
             yield
         except Exception as exc:
@@ -59,7 +63,7 @@ class Settlement:
                 },
             )
         finally:
-            self._lifecycle.run_finished()
+            self._lifecycle.run_finished(state)
 
 
 def _ids(state: RunState) -> dict[str, str]:

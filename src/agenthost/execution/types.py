@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agents.usage import Usage
 
+from agenthost.errors import AgentHostError
 from agenthost.registry import RegisteredAgent
 
 
@@ -25,6 +27,7 @@ class RunRequest:
     session_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
+    background: bool = False
     run_id: str = field(default_factory=new_run_id)
 
 
@@ -77,7 +80,7 @@ class RunEvent:
     data: dict[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class RunState:
     """Mutable facts about one run as it moves through the stages."""
 
@@ -89,9 +92,16 @@ class RunState:
     warning_ratio: float
     max_turns: int
     started: float = field(default_factory=time.perf_counter)
-    usage: RunUsage = field(default_factory=RunUsage)
+    sdk_usage: Usage = field(default_factory=Usage)
+    """Usage of every model call that completed, also when the run fails or is cancelled."""
     status: Literal["running", "succeeded", "failed", "cancelled"] = "running"
     error_code: str | None = None
+    abort: Callable[[AgentHostError], None] | None = None
+    """Set by the deadline stage: stop the run now, failing it with the given error."""
+
+    @property
+    def usage(self) -> RunUsage:
+        return RunUsage.from_sdk(self.sdk_usage)
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000

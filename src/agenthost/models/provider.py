@@ -17,6 +17,7 @@ from openai import AsyncOpenAI
 from agenthost.errors import InternalError
 from agenthost.models.breaker import BreakerConfig, CircuitBreaker
 from agenthost.models.breaker_model import BreakerModel
+from agenthost.models.call_timeout import CallTimeoutModel
 from agenthost.models.clients import build_client, build_model
 from agenthost.models.demo import DemoModel
 from agenthost.models.retry import RetryingModel, RetryPolicy
@@ -100,7 +101,10 @@ class AgentHostModelProvider(ModelProvider):
                 Deployment(
                     name=d.name,
                     model=BreakerModel(
-                        build_model(d, self._clients[d.name], name), self.breakers[d.name]
+                        CallTimeoutModel(
+                            build_model(d, self._clients[d.name], name), d.call_timeout_s, d.name
+                        ),
+                        self.breakers[d.name],
                     ),
                     weight=d.weight,
                 )

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from agenthost.api.deps import ContainerDep, RequestIdDep
-from agenthost.api.routes.runs import RUN_RESPONSES
+from agenthost.api.disconnect import unless_disconnected
+from agenthost.api.errors import GUIDE_ROUTE
+from agenthost.api.routes.runs import ERROR_STATUSES
 from agenthost.api.schemas.compat import ExecuteRequest, ExecuteResponse
-from agenthost.errors import ValidationFailed
+from agenthost.api.schemas.problem import problem_responses
 from agenthost.execution.types import RunRequest
 
 router = APIRouter(tags=["compatibility"])
 
 
-class MissingFields(ValidationFailed):
-    """The guide answers missing fields with 400 (the v1 routes use 422)."""
-
-    status, title = 400, "Missing required fields"
-
-
 @router.post(
-    "/api/agents/execute",
+    GUIDE_ROUTE,
     response_model=ExecuteResponse,
-    responses={k: v for k, v in RUN_RESPONSES.items() if k != 200},
+    responses=problem_responses(*ERROR_STATUSES),
 )
 async def execute(
-    body: ExecuteRequest, container: ContainerDep, request_id: RequestIdDep
+    body: ExecuteRequest, request: Request, container: ContainerDep, request_id: RequestIdDep
 ) -> ExecuteResponse:
-    """Run an agent synchronously (the guide's route; `/v1/agents/{agent}/runs` is richer)."""
-    if not body.agentName or not body.input:
-        missing = [name for name in ("agentName", "input") if not getattr(body, name)]
-        raise MissingFields(f"Missing required fields: {', '.join(missing)}")
-    outcome = await container.pipeline.run(
-        RunRequest(agent=body.agentName, input=body.input, request_id=request_id)
+    """Run an agent synchronously (the guide's route; `/v1/agents/{agent}/runs` is richer).
+
+    Missing or invalid fields are 400 here, as in the guide, and errors carry its ``error``.
+    """
+    outcome = await unless_disconnected(
+        request,
+        container.pipeline.run(
+            RunRequest(agent=body.agentName, input=body.input, request_id=request_id)
+        ),
     )
     return ExecuteResponse(
         success=True,

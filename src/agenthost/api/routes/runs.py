@@ -3,39 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from starlette.responses import StreamingResponse
 
 from agenthost.api.deps import ContainerDep, RequestIdDep
-from agenthost.api.errors import PROBLEM_JSON
+from agenthost.api.disconnect import unless_disconnected
+from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.runs import AgentList, AgentOut, RunCreate, RunResponse, UsageOut
 from agenthost.api.sse import sse_response
-from agenthost.errors import NotImplementedFeature
 from agenthost.execution.types import RunRequest
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
-AgentName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+AgentName = Annotated[str, Path(description="A registered agent's name (`GET /v1/agents`).")]
 
-_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
-RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The finished run, or (with `stream: true`) server-sent events: "
-        "`run_started`, `text_delta`, `tool_called`, `tool_output`, `handoff`, "
-        "`agent_updated`, then `final` or `error`.",
-        "content": {"text/event-stream": {}},
-    },
-    400: {"description": "The body is not JSON", **_PROBLEM},
-    404: {"description": "Unknown agent", **_PROBLEM},
-    413: {"description": "Body too large", **_PROBLEM},
-    422: {"description": "Invalid field", **_PROBLEM},
-    501: {"description": "Sessions and background runs are not available yet", **_PROBLEM},
-    502: {"description": "The model service rejected the call", **_PROBLEM},
-    503: {"description": "Shutting down, model unavailable or circuit open", **_PROBLEM},
-    504: {"description": "The run exceeded its deadline", **_PROBLEM},
-}
+ERROR_STATUSES = (400, 404, 413, 422, 501, 502, 503, 504)
+STREAM_DESCRIPTION = (
+    "The finished run, or (with `stream: true`) server-sent events: `run_started`, "
+    "`text_delta`, `tool_called`, `tool_output`, `handoff`, `agent_updated`, then `final` or "
+    "`error` (whose data is a problem document)."
+)
 
 
 @router.get("/agents", response_model=AgentList)
@@ -56,22 +45,32 @@ async def list_agents(container: ContainerDep) -> AgentList:
     )
 
 
-@router.post("/agents/{agent}/runs", response_model=RunResponse, responses=RUN_RESPONSES)
+@router.post(
+    "/agents/{agent}/runs",
+    response_model=RunResponse,
+    responses={
+        200: {"description": STREAM_DESCRIPTION, "content": {"text/event-stream": {}}},
+        **problem_responses(*ERROR_STATUSES),
+    },
+)
 async def create_run(
-    agent: AgentName, body: RunCreate, container: ContainerDep, request_id: RequestIdDep
+    agent: AgentName,
+    body: RunCreate,
+    request: Request,
+    container: ContainerDep,
+    request_id: RequestIdDep,
 ) -> RunResponse | StreamingResponse:
-    if body.background:
-        raise NotImplementedFeature("background runs are not available in this version")
     run_request = RunRequest(
         agent=agent,
         input=body.input,
         session_id=body.session_id,
         metadata=body.metadata,
         request_id=request_id,
+        background=body.background,
     )
     if body.stream:
         return sse_response(container.pipeline.open_stream(run_request), request_id)
-    outcome = await container.pipeline.run(run_request)
+    outcome = await unless_disconnected(request, container.pipeline.run(run_request))
     return RunResponse(
         run_id=outcome.run_id,
         agent=outcome.agent,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ExecuteRequest(BaseModel):
-    agentName: str | None = Field(default=None, max_length=64)
-    input: str | None = None
+    model_config = ConfigDict(extra="ignore")
+
+    agentName: str = Field(min_length=1, max_length=200)
+    input: str = Field(min_length=1, pattern=r"\S")
 
 
 class ExecuteResponse(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_METADATA_ITEMS = 16
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetadataValue = Annotated[str, StringConstraints(max_length=512)]
 
 
 class RunCreate(BaseModel):
@@ -14,6 +16,7 @@ class RunCreate(BaseModel):
 
     input: str = Field(
         min_length=1,
+        pattern=r"\S",
         description="The user's message. Control characters other than newline and tab are "
         "removed; the length limit is the server's `max_input_chars` setting.",
     )
@@ -24,24 +27,15 @@ class RunCreate(BaseModel):
         pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Continue a conversation (not available yet: 501).",
     )
-    metadata: dict[str, str] = Field(
+    metadata: dict[MetadataKey, MetadataValue] = Field(
         default_factory=dict,
+        max_length=MAX_METADATA_ITEMS,
         description=f"Up to {MAX_METADATA_ITEMS} string pairs stored with the run.",
     )
     stream: bool = Field(default=False, description="Answer with server-sent events.")
     background: bool = Field(
         default=False, description="Run durably in the background (not available yet: 501)."
     )
-
-    @field_validator("metadata")
-    @classmethod
-    def _bounded_metadata(cls, value: dict[str, str]) -> dict[str, str]:
-        if len(value) > MAX_METADATA_ITEMS:
-            raise ValueError(f"at most {MAX_METADATA_ITEMS} entries")
-        for key, item in value.items():
-            if not 1 <= len(key) <= 64 or len(item) > 512:
-                raise ValueError("keys must be 1-64 characters and values at most 512")
-        return value
 
 
 class UsageOut(BaseModel):
