@@ -81,5 +81,5 @@ def test_unparsable_sources_are_config_errors(
         load_settings()
     monkeypatch.delenv("AGENTHOST_DEPLOYMENTS")
     (tmp_path / "agenthost.toml").write_text("port = \n")
-    with pytest.raises(ConfigError, match="agenthost.toml"):
+    with pytest.raises(ConfigError, match=r"agenthost\.toml"):
         load_settings()

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     """Longest accepted run input, in characters; longer inputs get 422."""
     trust_request_id: bool = True
     """Echo a valid inbound ``X-Request-ID`` instead of minting a new one."""
+    sse_keepalive_s: float = Field(default=15.0, gt=0)
+    """Idle seconds after which a streamed run sends a keep-alive comment (for proxies)."""
     cors_origins: list[str] = Field(default_factory=list)
     """Origins allowed by CORS; empty disables CORS headers."""
 

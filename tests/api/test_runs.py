@@ -89,3 +89,14 @@ async def test_stream_reports_tool_events(agenthost_client: Any, log: ToolLog) -
 def _parse(block: str) -> tuple[str, dict[str, Any]]:
     fields = dict(line.split(": ", 1) for line in block.splitlines())
     return fields["event"], json.loads(fields["data"])
+
+
+async def test_slow_stream_sends_keep_alives(agenthost_client: Any, log: ToolLog) -> None:
+    async with agenthost_client(build_registry(log), sse_keepalive_s=0.2) as (client, _):
+        response = await client.post(
+            "/v1/agents/echo/runs", json={"input": "[[sleep:1000]] wait", "stream": True}
+        )
+    blocks = response.text.strip().split("\n\n")
+    assert ": keep-alive" in blocks
+    assert blocks[0].startswith("id: 1\nevent: run_started")
+    assert "event: final" in blocks[-1]

@@ -33,7 +33,7 @@ def free_port() -> int:
 def serve(mock_llm: MockLLMServer) -> Iterator[object]:
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    def start(workers: int = 1, grace_s: float = 20) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
         deployment = {
             "name": "mock",
@@ -47,11 +47,12 @@ def serve(mock_llm: MockLLMServer) -> Iterator[object]:
             "AGENTHOST_DEPLOYMENTS": json.dumps([deployment]),
             "AGENTHOST_PORT": str(port),
             "AGENTHOST_WORKERS": str(workers),
-            "AGENTHOST_SHUTDOWN_GRACE_S": "20",
+            "AGENTHOST_SHUTDOWN_GRACE_S": str(grace_s),
             "AGENTHOST_LOG_FORMAT": "json",
         }
         command = [sys.executable, "-m", "agenthost", "serve"]
-        process = subprocess.Popen(command, cwd=ROOT, env=env)
+        # A session of its own, as under a service manager: tests can signal its whole group.
+        process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         processes.append(process)
         return process, f"http://127.0.0.1:{port}"
 
@@ -80,7 +81,7 @@ async def test_sigterm_lets_the_in_flight_run_finish(
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, process)
         run = asyncio.create_task(
-            client.post("/v1/agents/echo/runs", json={"input": "slow one [[sleep:1500]]"})
+            client.post("/v1/agents/echo/runs", json={"input": "slow one [[sleep:3000]]"})
         )
         await eventually(lambda: mock_llm.stats()["in_flight"] == 1)
         process.send_signal(signal.SIGTERM)
@@ -106,4 +107,40 @@ async def test_two_workers_serve_and_stop_cleanly(serve: object) -> None:
         )
     assert [r.status_code for r in responses] == [200] * 6
     process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(process.wait, 30) == 0
+
+
+async def test_runs_past_the_grace_period_end_with_shutting_down(
+    serve: object, mock_llm: MockLLMServer
+) -> None:
+    process, url = serve(grace_s=0.5)  # type: ignore[operator]
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, process)
+        run = asyncio.create_task(
+            client.post("/v1/agents/echo/runs", json={"input": "[[sleep:20000]] too slow"})
+        )
+        await eventually(lambda: mock_llm.stats()["in_flight"] == 1)
+        process.send_signal(signal.SIGTERM)
+        response = await run
+    assert response.status_code == 503
+    assert response.json()["code"] == "SHUTTING_DOWN"
+    assert await asyncio.to_thread(process.wait, 15) == 0
+
+
+async def test_group_signal_with_workers_still_drains(
+    serve: object, mock_llm: MockLLMServer
+) -> None:
+    process, url = serve(workers=2)  # type: ignore[operator]
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, process)
+        runs = [
+            asyncio.create_task(
+                client.post("/v1/agents/echo/runs", json={"input": f"[[sleep:2000]] r{i}"})
+            )
+            for i in range(4)
+        ]
+        await eventually(lambda: mock_llm.stats()["in_flight"] == 4)
+        os.killpg(process.pid, signal.SIGTERM)  # as Ctrl-C or a service manager would
+        responses = await asyncio.gather(*runs)
+    assert [r.status_code for r in responses] == [200] * 4
     assert await asyncio.to_thread(process.wait, 30) == 0

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from agenthost.api.errors import request_id_of
 from agenthost.container import Container
 from agenthost.errors import ShuttingDown
+from agenthost.execution.lifecycle import Lifecycle
 
 
 def get_container(request: Request) -> Container:
@@ -17,9 +19,12 @@ def get_container(request: Request) -> Container:
     return container
 
 
-def get_request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
+def get_lifecycle(request: Request) -> Lifecycle:
+    """Available from before start-up completes, so readiness can say "starting"."""
+    lifecycle: Lifecycle = request.app.state.lifecycle
+    return lifecycle
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
-RequestIdDep = Annotated[str | None, Depends(get_request_id)]
+LifecycleDep = Annotated[Lifecycle, Depends(get_lifecycle)]
+RequestIdDep = Annotated[str | None, Depends(request_id_of)]

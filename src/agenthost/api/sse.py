@@ -3,10 +3,16 @@
 Written on Starlette's ``StreamingResponse`` rather than sse-starlette: sse-starlette patches
 ``uvicorn.Server.handle_exit`` when imported and ends every open stream on SIGTERM, which
 would cut the in-flight runs that graceful shutdown promises to let finish.
+
+The run's events are produced in their own task so that, while a model call or a tool is
+slow, a keep-alive comment can still go out (proxies close idle connections). When the client
+goes away, Starlette cancels the response, which cancels the producer and so the run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -16,10 +22,7 @@ from agenthost.api.errors import problem_body
 from agenthost.errors import AgentHostError
 from agenthost.execution.pipeline import RunStream
 
-SSE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Accel-Buffering": "no",  # tell nginx-style proxies not to buffer
-}
+KEEPALIVE = b": keep-alive\n\n"
 
 
 def encode(event: str, data: object, event_id: int) -> bytes:
@@ -27,20 +30,54 @@ def encode(event: str, data: object, event_id: int) -> bytes:
     return f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()
 
 
-async def _frames(stream: RunStream, request_id: str | None) -> AsyncIterator[bytes]:
+async def _produce(
+    stream: RunStream, request_id: str | None, frames: asyncio.Queue[bytes | None]
+) -> None:
     event_id = 0
     try:
-        async for event in stream.events():
-            event_id += 1
-            yield encode(event.type, event.data, event_id)
+        async with contextlib.aclosing(stream.events()) as events:
+            async for event in events:
+                event_id += 1
+                await frames.put(encode(event.type, event.data, event_id))
     except AgentHostError as error:
         body = problem_body(error, request_id)
         body["run_id"] = stream.run_id
-        yield encode("error", body, event_id + 1)
+        await frames.put(encode("error", body, event_id + 1))
+    finally:
+        frames.put_nowait(None)
 
 
-def sse_response(stream: RunStream, request_id: str | None) -> StreamingResponse:
-    headers = {**SSE_HEADERS, "X-Run-ID": stream.run_id}
+async def _frames(
+    stream: RunStream, request_id: str | None, keepalive_s: float
+) -> AsyncIterator[bytes]:
+    frames: asyncio.Queue[bytes | None] = asyncio.Queue()
+    producer = asyncio.create_task(_produce(stream, request_id, frames))
+    try:
+        while True:
+            try:
+                frame = await asyncio.wait_for(frames.get(), keepalive_s)
+            except TimeoutError:
+                yield KEEPALIVE
+                continue
+            if frame is None:
+                break
+            yield frame
+        await producer
+    finally:
+        if not producer.done():
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+
+
+def sse_response(
+    stream: RunStream, request_id: str | None, keepalive_s: float
+) -> StreamingResponse:
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",  # ask nginx-style proxies not to buffer the stream
+        "X-Run-ID": stream.run_id,
+    }
     return StreamingResponse(
-        _frames(stream, request_id), media_type="text/event-stream", headers=headers
+        _frames(stream, request_id, keepalive_s), media_type="text/event-stream", headers=headers
     )

@@ -7,7 +7,7 @@ reservation, cache) slot in here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from agents.result import RunResultBase, RunResultStreaming
 
@@ -61,7 +61,7 @@ class RunStream:
     def run_id(self) -> str:
         return self.state.request.run_id
 
-    async def events(self) -> AsyncIterator[RunEvent]:
+    async def events(self) -> AsyncGenerator[RunEvent, None]:
         """Events in order, ending with ``final``; a failure raises AgentHostError instead."""
         state = self.state
         result: RunResultStreaming | None = None

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthost.telemetry.context import current_request_id
+from agenthost.api.middleware.request_id import scope_request_id
 
 ACCESS_LOGGER = "agenthost.access"
 CLIENT_CLOSED_REQUEST = 499
@@ -91,7 +91,7 @@ class AccessLogMiddleware:
             "route": _route_template(scope),
             "status": status,
             "duration_ms": duration_ms,
-            "request_id": scope.get("state", {}).get("request_id") or current_request_id(),
+            "request_id": scope_request_id(scope),
             "client": _client(scope),
             "response_bytes": sent_bytes,
             "http_version": scope.get("http_version"),

@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthost.api.errors import problem_response
+from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.errors import AgentHostError, MalformedRequest, PayloadTooLarge
-from agenthost.telemetry.context import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 async def _send_problem(scope: Scope, send: Send, error: AgentHostError) -> None:
-    request_id = scope.get("state", {}).get("request_id") or current_request_id()
+    request_id = scope_request_id(scope)
     response = problem_response(error, request_id)
     # The rest of the body is never read, so the connection cannot be reused.
     response.headers["Connection"] = "close"

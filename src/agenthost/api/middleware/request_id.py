@@ -13,9 +13,15 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthost.telemetry.context import request_id_bound
+from agenthost.telemetry.context import current_request_id, request_id_bound
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+
+
+def scope_request_id(scope: Scope) -> str | None:
+    """The request id :class:`RequestIdMiddleware` gave this request (None outside one)."""
+    request_id = scope.get("state", {}).get("request_id")
+    return request_id if isinstance(request_id, str) else current_request_id()
 
 
 def is_valid_request_id(value: str) -> bool:

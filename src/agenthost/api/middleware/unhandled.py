@@ -13,6 +13,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthost.api.errors import problem_response
+from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.errors import InternalError
 
 logger = logging.getLogger(__name__)
@@ -40,5 +41,5 @@ class UnhandledErrorMiddleware:
             logger.error("unhandled error", exc_info=exc)
             if started:
                 raise
-            request_id = scope.get("state", {}).get("request_id")
+            request_id = scope_request_id(scope)
             await problem_response(InternalError(), request_id)(scope, receive, send)

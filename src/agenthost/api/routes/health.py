@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import JSONResponse
+
+from agenthost.api.deps import LifecycleDep
 
 router = APIRouter(tags=["health"])
 
@@ -20,9 +22,8 @@ async def health() -> dict[str, str]:
     "/ready",
     responses={503: {"description": "Starting or draining", "content": {"application/json": {}}}},
 )
-async def ready(request: Request) -> JSONResponse:
+async def ready(lifecycle: LifecycleDep) -> JSONResponse:
     """Readiness: started and not draining."""
-    lifecycle = request.app.state.lifecycle
     body: dict[str, Any] = {
         "status": "ready"
         if lifecycle.accepting

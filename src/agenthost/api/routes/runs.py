@@ -69,7 +69,11 @@ async def create_run(
         background=body.background,
     )
     if body.stream:
-        return sse_response(container.pipeline.open_stream(run_request), request_id)
+        return sse_response(
+            container.pipeline.open_stream(run_request),
+            request_id,
+            container.settings.sse_keepalive_s,
+        )
     outcome = await unless_disconnected(request, container.pipeline.run(run_request))
     return RunResponse(
         run_id=outcome.run_id,
