@@ -144,3 +144,35 @@ async def test_group_signal_with_workers_still_drains(
         responses = await asyncio.gather(*runs)
     assert [r.status_code for r in responses] == [200] * 4
     assert await asyncio.to_thread(process.wait, 30) == 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_workers_stop_when_the_supervisor_is_killed(serve: object) -> None:
+    process, url = serve(workers=2)  # type: ignore[operator]
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, process)
+    workers = [pid for pid in _children(process.pid) if _running(pid)]
+    assert len(workers) >= 2
+    process.kill()
+    process.wait(10)
+    await eventually(lambda: not any(_running(pid) for pid in workers), timeout_s=15)

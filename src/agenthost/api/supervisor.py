@@ -23,15 +23,29 @@ from agenthost.settings import Settings
 logger = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 1.0
+ORPHAN_CHECK_S = 1.0
 
 
-def _worker_main(settings: Settings, sock: socket.socket) -> None:
+def _worker_main(settings: Settings, sock: socket.socket, supervisor: int) -> None:
     from agenthost.api.server import run_worker
 
     # Own process group: a signal to the supervisor's group (Ctrl-C in a terminal, systemd's
     # control-group kill) reaches workers once, forwarded, not twice (which would skip the drain).
     os.setpgrp()
+    threading.Thread(target=_drain_when_orphaned, args=(supervisor,), daemon=True).start()
     run_worker(settings, sockets=[sock])
+
+
+def _drain_when_orphaned(parent: int) -> None:
+    """If the supervisor dies without stopping us (SIGKILL), drain and exit like on SIGTERM.
+
+    ``parent`` comes from the supervisor itself: it may already be gone when a slow-starting
+    worker gets here, and then this worker's parent is no longer the supervisor.
+    """
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_S)
+    logger.warning("supervisor %d is gone; shutting this worker down", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def supervise(settings: Settings, sock: socket.socket) -> int:
@@ -40,7 +54,9 @@ def supervise(settings: Settings, sock: socket.socket) -> int:
     stopping = threading.Event()
 
     def start() -> BaseProcess:
-        process = context.Process(target=_worker_main, args=(settings, sock), daemon=False)
+        process = context.Process(
+            target=_worker_main, args=(settings, sock, os.getpid()), daemon=False
+        )
         process.start()
         logger.info("started worker process %s", process.pid)
         return process

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,16 +29,18 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Each invalid field.")
 
 
-_DESCRIPTIONS = {
-    400: "The body is not JSON, or (guide route) a field is missing or invalid",
-    404: "Unknown agent",
-    413: "Body too large",
-    422: "Invalid field",
-    501: "Sessions and background runs are not available yet",
-    502: "The model service rejected the call or answered nonsense",
-    503: "Shutting down, model service unavailable, or circuit open",
-    504: "The run exceeded its deadline",
-}
+_DESCRIPTIONS: Mapping[int, str] = MappingProxyType(
+    {
+        400: "The body is not JSON, or (guide route) a field is missing or invalid",
+        404: "Unknown agent",
+        413: "Body too large",
+        422: "Invalid field",
+        501: "Sessions and background runs are not available yet",
+        502: "The model service rejected the call or answered nonsense",
+        503: "Shutting down, model service unavailable, or circuit open",
+        504: "The run exceeded its deadline",
+    }
+)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
