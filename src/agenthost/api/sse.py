@@ -1,8 +1,10 @@
 """Server-sent events for streamed runs.
 
-Written on Starlette's ``StreamingResponse`` rather than sse-starlette: sse-starlette patches
-``uvicorn.Server.handle_exit`` when imported and ends every open stream on SIGTERM, which
-would cut the in-flight runs that graceful shutdown promises to let finish.
+Written on Starlette's ``StreamingResponse`` rather than sse-starlette: sse-starlette's
+responses end every open stream on SIGTERM, which would cut the in-flight runs that graceful
+shutdown promises to let finish. (sse-starlette is still installed and imported, by the SDK's
+``mcp`` dependency, and patches ``uvicorn.Server.handle_exit`` on import; our
+``DrainingServer`` overrides that method, so the patch does not reach our shutdown.)
 
 The run's events are produced in their own task so that, while a model call or a tool is
 slow, a keep-alive comment can still go out (proxies close idle connections). When the client
