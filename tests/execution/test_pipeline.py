@@ -32,6 +32,18 @@ def container_for(agent: Agent[Any], **policy: Any) -> Container:
     return container
 
 
+def stalling_container(**policy: Any) -> tuple[Container, asyncio.Event]:
+    """Agent "a" whose model call never returns; the event is set once the call is made."""
+    entered = asyncio.Event()
+
+    async def stall(call: Any) -> Any:
+        entered.set()
+        await asyncio.Event().wait()
+
+    agent = Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)]))
+    return container_for(agent, **policy), entered
+
+
 async def test_outcome_carries_output_usage_and_last_agent() -> None:
     model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("done")]])
     container = container_for(Agent(name="a", model=model, tools=[ping]))
@@ -78,13 +90,7 @@ async def test_output_guardrail_is_classified_with_its_name() -> None:
 
 
 async def test_deadline_warns_then_cancels_and_settles(caplog: pytest.LogCaptureFixture) -> None:
-    never = asyncio.Event()
-
-    async def stall(call: Any) -> Any:
-        await never.wait()
-
-    agent = Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)]))
-    container = container_for(agent, timeout_s=0.3, warning_ratio=0.5)
+    container, _ = stalling_container(timeout_s=0.3, warning_ratio=0.5)
     with caplog.at_level(logging.INFO), pytest.raises(AgentHostError) as info:
         await container.pipeline.run(RunRequest(agent="a", input="go"))
     assert info.value.code is ErrorCode.RUN_TIMEOUT
@@ -95,13 +101,7 @@ async def test_deadline_warns_then_cancels_and_settles(caplog: pytest.LogCapture
 
 
 async def test_cancelled_run_is_settled_as_cancelled(caplog: pytest.LogCaptureFixture) -> None:
-    entered = asyncio.Event()
-
-    async def stall(call: Any) -> Any:
-        entered.set()
-        await asyncio.Event().wait()
-
-    container = container_for(Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)])))
+    container, entered = stalling_container()
     task = asyncio.create_task(container.pipeline.run(RunRequest(agent="a", input="go")))
     await entered.wait()
     assert container.lifecycle.in_flight == 1
@@ -127,13 +127,7 @@ async def test_stream_events_in_order() -> None:
 
 
 async def test_abort_fails_a_sync_run_with_the_given_error() -> None:
-    entered = asyncio.Event()
-
-    async def stall(call: Any) -> Any:
-        entered.set()
-        await asyncio.Event().wait()
-
-    container = container_for(Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)])))
+    container, entered = stalling_container()
     task = asyncio.create_task(container.pipeline.run(RunRequest(agent="a", input="go")))
     await entered.wait()
     assert container.lifecycle.abort_all(ShuttingDown("stopping")) == 1
@@ -143,13 +137,7 @@ async def test_abort_fails_a_sync_run_with_the_given_error() -> None:
 
 
 async def test_abort_ends_a_stream_with_the_given_error() -> None:
-    entered = asyncio.Event()
-
-    async def stall(call: Any) -> Any:
-        entered.set()
-        await asyncio.Event().wait()
-
-    container = container_for(Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)])))
+    container, entered = stalling_container()
     stream = container.pipeline.open_stream(RunRequest(agent="a", input="go"))
     events = stream.events()
     assert (await anext(events)).type == "run_started"

@@ -6,7 +6,7 @@ import httpx2
 import pytest
 
 from agenthost.testing.mock_llm import MockLLMConfig, MockLLMState, create_mock_llm_app
-from agenthost.testing.mock_llm.__main__ import parse_args
+from agenthost.testing.mock_llm.__main__ import config_from_args, parse_args
 from agenthost.testing.mock_llm.server import config_to_args
 
 
@@ -21,17 +21,7 @@ def test_config_survives_the_cli_flags() -> None:
         reply_prefix="Echo: ",
         models=("a", "b"),
     )
-    args = parse_args(config_to_args(config))
-    rebuilt = MockLLMConfig(
-        latency_ms=args.latency_ms,
-        chunk_delay_ms=args.chunk_delay_ms,
-        fault_rate=args.fault_rate,
-        fault_kinds=args.fault_kinds,
-        seed=args.seed,
-        retry_after_s=args.retry_after,
-        reply_prefix=args.reply_prefix,
-        models=args.models,
-    )
+    rebuilt = config_from_args(parse_args(config_to_args(config)))
     assert rebuilt == config
 
 

@@ -38,9 +38,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    config = MockLLMConfig(
+def config_from_args(args: argparse.Namespace) -> MockLLMConfig:
+    return MockLLMConfig(
         latency_ms=args.latency_ms,
         chunk_delay_ms=args.chunk_delay_ms,
         fault_rate=args.fault_rate,
@@ -50,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         reply_prefix=args.reply_prefix,
         models=args.models,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = config_from_args(args)
 
     def announce(port: int) -> None:
         print(READY_LINE.format(host=args.host, port=port), flush=True)
