@@ -38,6 +38,7 @@ class DrainingServer(uvicorn.Server):
         self._lifecycle = lifecycle
         self._grace_s = grace_s
         self._draining = False
+        self._drain_task: asyncio.Task[None] | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._draining or not self._lifecycle.ready:
