@@ -83,9 +83,6 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    config_file: str = DEFAULT_CONFIG_FILE
-    """TOML file with settings (env ``AGENTHOST_CONFIG_FILE``); a missing default is ignored."""
-
     # --- process -------------------------------------------------------------------------
     environment: Literal["development", "production", "test"] = "development"
     """Deployment environment; ``production`` turns on JSON logs and stricter defaults."""
@@ -202,6 +199,7 @@ def load_settings(**overrides: Any) -> Settings:
         name
         for name in os.environ
         if name.startswith(ENV_PREFIX)
+        and name != CONFIG_FILE_ENV
         and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields
     )
     if unknown:

@@ -7,17 +7,14 @@ from agenthost.telemetry.context import (
     current_log_fields,
     current_request_id,
     request_id_bound,
-    reset_request_id,
-    set_request_id,
 )
 
 
 def test_request_id_set_and_reset() -> None:
     assert current_request_id() is None
-    token = set_request_id("req-1")
-    assert current_request_id() == "req-1"
-    assert current_log_fields() == {"request_id": "req-1"}
-    reset_request_id(token)
+    with request_id_bound("req-1"):
+        assert current_request_id() == "req-1"
+        assert current_log_fields() == {"request_id": "req-1"}
     assert current_request_id() is None
 
 

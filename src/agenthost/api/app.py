@@ -98,8 +98,3 @@ def create_app(
     app.include_router(runs.router)
     app.include_router(compat.router)
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """Factory for ``uvicorn --factory agenthost.api.app:app_from_environment``."""
-    return create_app(load_settings())

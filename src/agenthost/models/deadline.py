@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _deadline: ContextVar[float | None] = ContextVar("agenthost_run_deadline", default=None)
 
 
-def set_deadline(loop_time: float | None) -> object:
+def set_deadline(loop_time: float | None) -> Token[float | None]:
     """Set the absolute deadline (event-loop time); returns a token for :func:`reset_deadline`."""
     return _deadline.set(loop_time)
 
 
-def reset_deadline(token: object) -> None:
-    _deadline.reset(token)  # type: ignore[arg-type]
+def reset_deadline(token: Token[float | None]) -> None:
+    _deadline.reset(token)
 
 
 def remaining_s() -> float | None:

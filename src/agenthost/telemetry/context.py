@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any
 
@@ -21,16 +21,6 @@ _log_fields: ContextVar[Mapping[str, Any]] = ContextVar(
 def current_request_id() -> str | None:
     """The id of the HTTP request being handled, or None outside a request."""
     return _request_id.get()
-
-
-def set_request_id(request_id: str | None) -> Token[str | None]:
-    """Set the current request id; pass the returned token to :func:`reset_request_id`."""
-    return _request_id.set(request_id)
-
-
-def reset_request_id(token: Token[str | None]) -> None:
-    """Restore the request id that was current before :func:`set_request_id`."""
-    _request_id.reset(token)
 
 
 @contextmanager
