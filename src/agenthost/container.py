@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, set_tracing_export_api_key
+from redis.asyncio import ConnectionPool
 
 from agenthost.execution.admission import Admission
 from agenthost.execution.lifecycle import Lifecycle
@@ -17,6 +18,13 @@ from agenthost.execution.settlement import Settlement
 from agenthost.models.provider import AgentHostModelProvider
 from agenthost.registry import AgentRegistry, load_registry
 from agenthost.settings import ConfigError, Settings
+from agenthost.store.database import Database
+from agenthost.store.migrate import require_current
+from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.auth import Authenticator
+from agenthost.tenancy.ledger import Ledger
+from agenthost.tenancy.ratelimit import RateLimits
+from agenthost.tenancy.sessions import SessionStore
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +35,24 @@ class Container:
     registry: AgentRegistry
     lifecycle: Lifecycle
     provider: AgentHostModelProvider
+    db: Database
+    redis_pool: ConnectionPool | None
+    authenticator: Authenticator
+    rate_limits: RateLimits
+    sessions: SessionStore
+    admin: TenantAdmin
     pipeline: Pipeline
+
+    async def start(self) -> None:
+        """Check what needs the network: the schema is current; dev mode's tenant exists."""
+        await require_current(self.db)
+        await self.authenticator.start()
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+        await self.db.aclose()
+        if self.redis_pool is not None:
+            await self.redis_pool.aclose()
 
 
 def build_container(
@@ -56,12 +78,36 @@ def build_container(
             "no OPENAI_API_KEY and no deployments configured: agents run on the offline demo "
             "model (canned answers). Set OPENAI_API_KEY or AGENTHOST_DEPLOYMENTS for real models."
         )
-    pipeline = Pipeline(
-        Admission(settings, registry, lifecycle),
-        AgentRunner(settings, provider),
-        Settlement(lifecycle),
+    db = Database(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
+    redis_pool = (
+        ConnectionPool.from_url(
+            settings.redis_url.get_secret_value(),
+            socket_connect_timeout=settings.redis_timeout_s,
+            socket_timeout=settings.redis_timeout_s,
+        )
+        if settings.redis_url is not None
+        else None
     )
-    return Container(settings, registry, lifecycle, provider, pipeline)
+    ledger = Ledger(db, settings)
+    sessions = SessionStore(db, settings.session_history_limit)
+    pipeline = Pipeline(
+        Admission(settings, registry, lifecycle, ledger, sessions),
+        AgentRunner(settings, provider),
+        Settlement(lifecycle, ledger),
+    )
+    return Container(
+        settings=settings,
+        registry=registry,
+        lifecycle=lifecycle,
+        provider=provider,
+        db=db,
+        redis_pool=redis_pool,
+        authenticator=Authenticator(db, dev_mode=settings.dev_mode),
+        rate_limits=RateLimits(settings, redis_pool),
+        sessions=sessions,
+        admin=TenantAdmin(db, registry, provider.serves),
+        pipeline=pipeline,
+    )
 
 
 def _model_names(registry: AgentRegistry) -> Iterator[str | None]:

@@ -20,6 +20,10 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
     RUN_NOT_FOUND = "RUN_NOT_FOUND"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    TENANT_NOT_FOUND = "TENANT_NOT_FOUND"
+    KEY_NOT_FOUND = "KEY_NOT_FOUND"
+    CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     RATE_LIMITED = "RATE_LIMITED"
@@ -33,6 +37,7 @@ class ErrorCode(StrEnum):
     MAX_TURNS_EXCEEDED = "MAX_TURNS_EXCEEDED"
     MODEL_BEHAVIOR_ERROR = "MODEL_BEHAVIOR_ERROR"
     SHUTTING_DOWN = "SHUTTING_DOWN"
+    DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
     NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     INTERNAL = "INTERNAL"
 
@@ -41,7 +46,8 @@ class AgentHostError(Exception):
     """Base class: a code, an HTTP status, whether retrying may help, and safe details.
 
     ``message`` is shown to API callers, so it must never contain secrets or user input
-    beyond what the caller sent. ``retry_after`` (seconds) becomes a ``Retry-After`` header.
+    beyond what the caller sent. ``retry_after`` (seconds) becomes a ``Retry-After`` header;
+    ``headers`` are added to the response as they are.
     """
 
     code: ErrorCode = ErrorCode.INTERNAL
@@ -55,10 +61,12 @@ class AgentHostError(Exception):
         *,
         retry_after: float | None = None,
         details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.message = message or self.title
         self.retry_after = retry_after
         self.details = details or {}
+        self.headers = headers or {}
         super().__init__(self.message)
 
 
@@ -114,6 +122,37 @@ class RateLimited(AgentHostError):
 
 class QuotaExceeded(AgentHostError):
     code, status, title, retriable = ErrorCode.QUOTA_EXCEEDED, 429, "Quota exceeded", True
+
+
+class RunTokensExceeded(QuotaExceeded):
+    """A run crossed its tenant's tokens-per-run limit; retrying the same run would too."""
+
+    title, retriable = "The run exceeded its token limit", False
+
+
+class DependencyUnavailable(AgentHostError):
+    code, status, title, retriable = (
+        ErrorCode.DEPENDENCY_UNAVAILABLE,
+        503,
+        "A service agenthost depends on is unavailable",
+        True,
+    )
+
+
+class Conflict(AgentHostError):
+    code, status, title = ErrorCode.CONFLICT, 409, "Conflict"
+
+
+class TenantNotFound(AgentHostError):
+    code, status, title = ErrorCode.TENANT_NOT_FOUND, 404, "Tenant not found"
+
+
+class KeyNotFound(AgentHostError):
+    code, status, title = ErrorCode.KEY_NOT_FOUND, 404, "API key not found"
+
+
+class SessionNotFound(AgentHostError):
+    code, status, title = ErrorCode.SESSION_NOT_FOUND, 404, "Session not found"
 
 
 class CircuitOpen(AgentHostError):

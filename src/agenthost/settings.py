@@ -14,7 +14,16 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, model_validator
+from limits import parse_many
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -119,6 +128,43 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     """Origins allowed by CORS; empty disables CORS headers."""
 
+    # --- database ------------------------------------------------------------------------
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///agenthost.db")
+    """Where tenants, keys, run records, usage and sessions live: a SQLite file by default,
+    ``postgresql://user:pass@host/db`` when scaled out. Apply migrations with
+    ``agenthost db upgrade``; the server refuses to start on an unmigrated database."""
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    """Open connections per process (PostgreSQL)."""
+    store_run_content: bool = False
+    """Store run inputs and outputs in run records (``GET /v1/runs/{id}``). Off: only
+    status, usage, timings and errors are kept."""
+    session_history_limit: int = Field(default=200, ge=1, le=10_000)
+    """Most recent session items a run sends to the model."""
+
+    # --- tenants, keys and limits -------------------------------------------------------
+    dev_mode: bool = False
+    """No API keys needed: requests without one act as the built-in ``dev`` tenant (no limits,
+    every scope). For the local demo only; refused when ``environment`` is production."""
+    redis_url: SecretStr | None = None
+    """Redis for shared rate limits across replicas (``redis://host:6379/0``). Unset: limits
+    are kept in each process's memory."""
+    redis_failure_mode: Literal["open", "closed"] = "open"
+    """When Redis cannot be reached: ``open`` lets requests through unlimited (logged, and
+    shown in ``/ready``); ``closed`` refuses them with 503."""
+    redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
+    """Connect and command timeout for Redis."""
+    rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
+        "moving-window"
+    )
+    """Algorithm of the ``limits`` library used for every rate limit."""
+    rate_limit_per_key: str = "120/minute"
+    """Default requests allowed per API key (``limits`` notation, e.g. ``10/second;500/hour``)."""
+    rate_limit_per_tenant: str = "600/minute"
+    """Default requests allowed per tenant, over all its keys (tenants may have their own)."""
+    rate_limit_per_ip: str = "300/minute"
+    """Requests per client IP to routes without a key (health, ready, metrics, docs) and for
+    failed authentication attempts."""
+
     # --- runs ----------------------------------------------------------------------------
     run_timeout_s: float = Field(default=120.0, gt=0)
     """Default deadline of a run (agents may set their own)."""
@@ -159,12 +205,19 @@ class Settings(BaseSettings):
     breaker_cooldown_s: float = Field(default=15.0, gt=0)
     """How long an open circuit fails fast before letting a probe through."""
 
+    @field_validator("rate_limit_per_key", "rate_limit_per_tenant", "rate_limit_per_ip")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        return check_rate_limit(value)
+
     @model_validator(mode="after")
     def _check_deployments(self) -> Settings:
         names = [d.name for d in self.deployments]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"deployment names must be unique; repeated: {duplicates}")
+        if self.dev_mode and self.environment == "production":
+            raise ValueError("dev_mode (no API keys) is refused when environment is production")
         return self
 
     @property
@@ -186,6 +239,17 @@ class Settings(BaseSettings):
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=config_file_path()),
         )
+
+
+def check_rate_limit(value: str) -> str:
+    """Validate ``limits`` notation such as ``100/minute`` or ``10/second;1000/day``."""
+    try:
+        parsed = parse_many(value)
+    except ValueError:
+        parsed = []
+    if not parsed or any(item.amount < 1 for item in parsed):
+        raise ValueError(f"{value!r} is not a rate limit such as '100/minute' or '5/second'")
+    return value
 
 
 def config_file_path() -> Path:

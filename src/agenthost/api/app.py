@@ -18,8 +18,9 @@ from agenthost.api.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from agenthost.api.middleware.auth import AuthMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
-from agenthost.api.routes import compat, health, runs
+from agenthost.api.routes import admin, compat, health, records, runs, sessions
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings, load_settings
@@ -48,6 +49,8 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         ),
         # Compress responses (SSE is left alone by GZipMiddleware).
         Middleware(GZipMiddleware, minimum_size=1024),
+        # Authenticate and rate-limit before any body is read (CORS preflights never get here).
+        Middleware(AuthMiddleware),
         # Refuse oversized bodies before the app reads them.
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         # Innermost: a bug becomes a 500 problem that still passes through the layers above.
@@ -72,6 +75,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await container.start()
+        except BaseException:
+            await container.aclose()
+            raise
         app.state.container = container
         lifecycle.ready = True
         try:
@@ -96,5 +104,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(runs.router)
+    app.include_router(records.router)
+    app.include_router(sessions.router)
+    app.include_router(admin.router)
     app.include_router(compat.router)
     return app

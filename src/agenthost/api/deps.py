@@ -1,15 +1,20 @@
-"""Request-scoped access to the container (``Annotated`` aliases for route signatures)."""
+"""Request-scoped access to the container and the caller (``Annotated`` aliases for routes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agenthost.api.errors import request_id_of
+from agenthost.api.middleware.auth import scope_principal
 from agenthost.container import Container
-from agenthost.errors import ShuttingDown
+from agenthost.errors import ShuttingDown, Unauthenticated
 from agenthost.execution.lifecycle import Lifecycle
+from agenthost.tenancy.auth import UNAUTHENTICATED
+from agenthost.tenancy.principal import Principal, Scope
 
 
 def get_container(request: Request) -> Container:
@@ -25,6 +30,34 @@ def get_lifecycle(request: Request) -> Lifecycle:
     return lifecycle
 
 
+# Declared for the OpenAPI document; the key itself is checked by AuthMiddleware.
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer ahk_…`")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: ahk_…`")
+
+
+def get_principal(
+    request: Request,
+    _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    _header_key: Annotated[str | None, Security(_api_key)],
+) -> Principal:
+    principal = scope_principal(request.scope)
+    if principal is None:
+        raise Unauthenticated(UNAUTHENTICATED)
+    return principal
+
+
+def requires(scope: Scope) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(scope)
+        return principal
+
+    return check
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 LifecycleDep = Annotated[Lifecycle, Depends(get_lifecycle)]
 RequestIdDep = Annotated[str | None, Depends(request_id_of)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+RunsWriter = Annotated[Principal, Depends(requires(Scope.RUNS_WRITE))]
+RunsReader = Annotated[Principal, Depends(requires(Scope.RUNS_READ))]
+AdminDep = Annotated[Principal, Depends(requires(Scope.ADMIN))]

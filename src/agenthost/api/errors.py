@@ -76,7 +76,7 @@ def problem_response(
     body = problem_body(error, request_id)
     if guide_style:
         body.update(success=False, error=error.message)
-    all_headers = dict(headers or {})
+    all_headers = {**error.headers, **(headers or {})}
     if error.retry_after is not None:
         all_headers["Retry-After"] = str(retry_after_header(error.retry_after))
     return JSONResponse(

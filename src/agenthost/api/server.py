@@ -109,12 +109,22 @@ def run_worker(settings: Settings, sockets: list[socket.socket] | None = None) -
         raise SystemExit(3)
 
 
+async def preflight(settings: Settings) -> None:
+    """Build and start a container once, so configuration errors (a bad setting, an
+    unmigrated database) stop ``serve`` with their message, not in N restarting workers."""
+    container = build_container(settings)
+    try:
+        await container.start()
+    finally:
+        await container.aclose()
+
+
 def serve(settings: Settings) -> None:
     """Serve in this process, or in ``workers`` supervised processes sharing one socket."""
+    _configure_logging(settings)
+    asyncio.run(preflight(settings))
     if settings.workers == 1:
         run_worker(settings)
         return
-    _configure_logging(settings)
-    asyncio.run(build_container(settings).aclose())  # fail here, not in N restarting workers
     sock = _uvicorn_config(settings, None).bind_socket()
     raise SystemExit(supervise(settings, sock))

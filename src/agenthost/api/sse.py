@@ -17,8 +17,10 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from agenthost.api.errors import problem_body
 from agenthost.errors import AgentHostError
@@ -72,6 +74,20 @@ async def _frames(
                 await producer
 
 
+class RunStreamResponse(StreamingResponse):
+    """Settles the run even if the response never gets to read its events."""
+
+    def __init__(self, stream: RunStream, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._stream.discard()
+
+
 def sse_response(
     stream: RunStream, request_id: str | None, keepalive_s: float
 ) -> StreamingResponse:
@@ -80,6 +96,9 @@ def sse_response(
         "X-Accel-Buffering": "no",  # ask nginx-style proxies not to buffer the stream
         "X-Run-ID": stream.run_id,
     }
-    return StreamingResponse(
-        _frames(stream, request_id, keepalive_s), media_type="text/event-stream", headers=headers
+    return RunStreamResponse(
+        stream,
+        _frames(stream, request_id, keepalive_s),
+        media_type="text/event-stream",
+        headers=headers,
     )

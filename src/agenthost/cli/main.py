@@ -1,10 +1,10 @@
-"""``agenthost`` command line: serve, run, mock-llm."""
+"""``agenthost`` command line: serve, run, db, tenants, keys, mock-llm."""
 
 from __future__ import annotations
 
 import typer
 
-from agenthost.cli import mock_llm, run, serve
+from agenthost.cli import admin, db, mock_llm, run, serve
 
 app = typer.Typer(
     name="agenthost",
@@ -16,6 +16,9 @@ app = typer.Typer(
 app.command("serve")(serve.serve_command)
 app.command("run")(run.run_command)
 app.command("mock-llm")(mock_llm.mock_llm_command)
+app.add_typer(db.app, name="db")
+app.add_typer(admin.tenants, name="tenants")
+app.add_typer(admin.keys, name="keys")
 
 
 def main() -> None:

@@ -17,13 +17,19 @@ from agenthost.errors import AgentHostError
 from agenthost.execution.types import RunOutcome, RunRequest
 from agenthost.settings import Settings
 from agenthost.telemetry.logging import configure_logging
+from agenthost.tenancy.auth import operator
+from agenthost.tenancy.principal import DEV_TENANT
 
 
-async def _run_once(settings: Settings, agent: str, text: str) -> RunOutcome:
+async def _run_once(settings: Settings, agent: str, text: str, tenant_id: str) -> RunOutcome:
     container = build_container(settings)
-    container.lifecycle.ready = True
     try:
-        return await container.pipeline.run(RunRequest(agent=agent, input=text))
+        await container.start()
+        container.lifecycle.ready = True
+        principal = await operator(container.db, tenant_id)
+        return await container.pipeline.run(
+            RunRequest(agent=agent, input=text, principal=principal)
+        )
     finally:
         await container.aclose()
 
@@ -35,12 +41,15 @@ def run_command(
         str | None, typer.Option(help="module:attribute of the AgentRegistry.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    tenant: Annotated[
+        str, typer.Option(help="Tenant whose limits and records the run uses.")
+    ] = DEV_TENANT,
 ) -> None:
     """Run AGENT once on INPUT and print its output and usage."""
     settings = settings_from(agents=agents)
     configure_logging(level="WARNING", fmt="console", sensitive=settings.log_sensitive_data)
     try:
-        outcome = asyncio.run(_run_once(settings, agent, text))
+        outcome = asyncio.run(_run_once(settings, agent, text, tenant))
     except CONFIG_ERRORS as exc:
         fail(str(exc))
     except AgentHostError as exc:

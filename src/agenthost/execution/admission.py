@@ -1,39 +1,82 @@
-"""Stage 1 — admission: may this run start now? Refusals happen before any work is done."""
+"""Stage 1 — admission: may this run start now? Refusals happen before any work is done.
+
+Checks, in order: the server is accepting runs, the agent exists, the tenant may use it, the
+input passes the input policy; then the tenant's quota is reserved (concurrency slot, monthly
+runs) together with the run record, in one transaction. A refusal holds nothing.
+"""
 
 from __future__ import annotations
 
-from agenthost.errors import NotImplementedFeature, ShuttingDown
+import asyncio
+
+from agenthost.errors import Forbidden, NotImplementedFeature, ShuttingDown
 from agenthost.execution.lifecycle import Lifecycle
-from agenthost.execution.types import RunRequest, RunState
+from agenthost.execution.shielded import to_completion
+from agenthost.execution.types import RunMode, RunRequest, RunState
 from agenthost.registry import AgentRegistry
 from agenthost.security.input import clean_input
 from agenthost.settings import Settings
+from agenthost.tenancy.ledger import Ledger
+from agenthost.tenancy.sessions import SessionStore
 
 
 class Admission:
-    def __init__(self, settings: Settings, registry: AgentRegistry, lifecycle: Lifecycle) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: AgentRegistry,
+        lifecycle: Lifecycle,
+        ledger: Ledger,
+        sessions: SessionStore,
+    ) -> None:
         self._settings = settings
         self._registry = registry
         self._lifecycle = lifecycle
+        self._ledger = ledger
+        self._sessions = sessions
 
-    def admit(self, request: RunRequest) -> RunState:
-        """Validate ``request``: may it run, here, now? Refusals are raised, nothing is held."""
+    async def admit(self, request: RunRequest, mode: RunMode) -> RunState:
+        """Admit ``request`` and reserve its quota; the caller must then settle the state."""
+        state = self._check(request, mode)
+        try:
+            await to_completion(self._ledger.open(state))
+        except asyncio.CancelledError:
+            # Cancelled while reserving: give back whatever was reserved, then stop.
+            state.status = "cancelled"
+            await to_completion(self._ledger.close(state))
+            raise
+        return state
+
+    def _check(self, request: RunRequest, mode: RunMode) -> RunState:
         if not self._lifecycle.accepting:
             raise ShuttingDown(retry_after=1.0)
         entry = self._registry.get(request.agent)
+        tenant = request.principal.tenant
+        if not tenant.may_use(entry.name):
+            raise Forbidden(f"this tenant may not use agent {entry.name!r}")
         if request.background:
             raise NotImplementedFeature("background runs are not available in this version")
-        if request.session_id is not None:
-            raise NotImplementedFeature(
-                "conversation sessions are not available in this version of agenthost"
-            )
+        override = tenant.overrides.get(entry.name)
+        agent = entry.agent
+        if override is not None and override.model is not None:
+            agent = agent.clone(model=override.model)
         policy = entry.policy
-        state = RunState(
+        settings = self._settings
+        return RunState(
             request=request,
             entry=entry,
-            input=clean_input(request.input, max_chars=self._settings.max_input_chars),
-            timeout_s=policy.timeout_s or self._settings.run_timeout_s,
-            warning_ratio=policy.warning_ratio or self._settings.run_warning_ratio,
-            max_turns=policy.max_turns or self._settings.max_turns,
+            agent=agent,
+            input=clean_input(request.input, max_chars=settings.max_input_chars),
+            timeout_s=(override and override.timeout_s)
+            or policy.timeout_s
+            or settings.run_timeout_s,
+            warning_ratio=policy.warning_ratio or settings.run_warning_ratio,
+            max_turns=(override and override.max_turns) or policy.max_turns or settings.max_turns,
+            token_limit=(override and override.tokens_per_run) or tenant.tokens_per_run,
+            mode=mode,
+            session=(
+                None
+                if request.session_id is None
+                else self._sessions.session(tenant.id, request.session_id)
+            ),
         )
-        return state

@@ -1,7 +1,9 @@
 """The one execution pipeline. Every run — HTTP, SSE, CLI — goes through here.
 
-Stage order (DESIGN.md): admission → deadline → runner → settlement. Later stages (quota
-reservation, cache) slot in here and nowhere else.
+Stage order (DESIGN.md): admission (with the quota reservation) → deadline → runner →
+settlement. Later stages (the cache) slot in here and nowhere else. Between admission and
+entering settlement there is no ``await``, so no cancellation can land in between and leave a
+reservation unsettled.
 """
 
 from __future__ import annotations
@@ -27,25 +29,32 @@ class Pipeline:
 
     async def run(self, request: RunRequest) -> RunOutcome:
         """Run to completion. Raises AgentHostError (already classified) on failure."""
-        state = self._admission.admit(request)
-        with self._settlement.settling(state):
+        state = await self._admission.admit(request, "sync")
+        async with self._settlement.settling(state):
             async with deadline.enforce(state):
                 result = await self._runner.run(state)
-            return _outcome(state, result)
+            return _finish(state, result)
 
-    def open_stream(self, request: RunRequest) -> RunStream:
-        """Admit now (so refusals surface before streaming starts); stream with ``events()``."""
-        return RunStream(self._runner, self._settlement, self._admission.admit(request))
+    async def open_stream(self, request: RunRequest) -> RunStream:
+        """Admit now (so refusals surface before streaming starts); stream with ``events()``.
+
+        The caller must iterate ``events()`` or, if it never will, call ``discard()``.
+        """
+        state = await self._admission.admit(request, "stream")
+        return RunStream(self._runner, self._settlement, state)
 
 
-def _outcome(state: RunState, result: RunResultBase) -> RunOutcome:
+def _finish(state: RunState, result: RunResultBase) -> RunOutcome:
+    """The outcome of a finished run, also kept on the state for its record."""
+    state.output = jsonable_output(result.final_output)
+    state.last_agent = agent_name(result.last_agent)
     return RunOutcome(
         run_id=state.request.run_id,
         agent=state.entry.name,
-        output=jsonable_output(result.final_output),
+        output=state.output,
         usage=state.usage,
         duration_ms=round(state.elapsed_ms(), 1),
-        last_agent=agent_name(result.last_agent),
+        last_agent=state.last_agent,
     )
 
 
@@ -56,6 +65,7 @@ class RunStream:
         self._runner = runner
         self._settlement = settlement
         self.state = state
+        self._started = False
 
     @property
     def run_id(self) -> str:
@@ -64,13 +74,14 @@ class RunStream:
     async def events(self) -> AsyncGenerator[RunEvent, None]:
         """Events in order, ending with ``final``; a failure raises AgentHostError instead."""
         state = self.state
+        self._started = True
         result: RunResultStreaming | None = None
 
         def cancel_run() -> None:
             if result is not None:
                 result.cancel()
 
-        with self._settlement.settling(state):
+        async with self._settlement.settling(state):
             try:
                 yield RunEvent("run_started", {"run_id": self.run_id, "agent": state.entry.name})
                 with deadline.watch(state, on_expire=cancel_run) as watch:
@@ -80,10 +91,16 @@ class RunStream:
                         if public is not None:
                             yield public
                     watch.check()
-                yield RunEvent("final", _final_data(_outcome(state, result)))
+                yield RunEvent("final", _final_data(_finish(state, result)))
             finally:  # also when the client went away: stop the run with the stream
                 if result is not None and not result.is_complete:
                     result.cancel()
+
+    async def discard(self) -> None:
+        """Settle the run as cancelled if ``events()`` was never started."""
+        if not self._started:
+            self._started = True
+            await self._settlement.abandon(self.state)
 
 
 def _final_data(outcome: RunOutcome) -> dict[str, object]:

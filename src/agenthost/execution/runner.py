@@ -10,7 +10,9 @@ from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
 from pydantic_core import to_jsonable_python
 
+from agenthost.errors import RunTokensExceeded
 from agenthost.execution.types import RunState
+from agenthost.models.budget import token_budget
 from agenthost.settings import Settings
 
 
@@ -29,29 +31,35 @@ class AgentRunner:
         )
 
     async def run(self, state: RunState) -> RunResult:
-        return await Runner.run(
-            state.entry.agent,
-            state.input,
-            max_turns=state.max_turns,
-            run_config=self.run_config,
-            hooks=UsageHooks(state),
-        )
+        with token_budget(state.token_limit, state.sdk_usage):
+            return await Runner.run(
+                state.agent,
+                state.input,
+                max_turns=state.max_turns,
+                run_config=self.run_config,
+                hooks=UsageHooks(state),
+                session=state.session,
+            )
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
-        return Runner.run_streamed(
-            state.entry.agent,
-            state.input,
-            max_turns=state.max_turns,
-            run_config=self.run_config,
-            hooks=UsageHooks(state),
-        )
+        # The run's task is created here and copies the budget with the rest of the context.
+        with token_budget(state.token_limit, state.sdk_usage):
+            return Runner.run_streamed(
+                state.agent,
+                state.input,
+                max_turns=state.max_turns,
+                run_config=self.run_config,
+                hooks=UsageHooks(state),
+                session=state.session,
+            )
 
 
 class UsageHooks(RunHooks[Any]):
     """Count each completed model call's usage on the run state as it happens.
 
     The SDK's own total is lost when a run fails or is cancelled; this one is not, so quotas
-    and usage records see every token that was spent.
+    and usage records see every token that was spent. A run whose usage crosses its token
+    limit is stopped here, before its tools run or its next model call is made.
     """
 
     def __init__(self, state: RunState) -> None:
@@ -60,7 +68,17 @@ class UsageHooks(RunHooks[Any]):
     async def on_llm_end(
         self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse
     ) -> None:
-        self._state.sdk_usage.add(response.usage)
+        state = self._state
+        state.sdk_usage.add(response.usage)
+        limit = state.token_limit
+        if limit is not None and state.sdk_usage.total_tokens > limit and state.abort:
+            state.abort(
+                RunTokensExceeded(
+                    f"the run used {state.sdk_usage.total_tokens} tokens, over its limit of "
+                    f"{limit}, and was stopped",
+                    details={"quota": "tokens_per_run", "limit": limit},
+                )
+            )
 
 
 def jsonable_output(output: Any) -> Any:

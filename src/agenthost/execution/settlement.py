@@ -1,29 +1,34 @@
 """Stage 5 — settlement: record how the run ended and release what admission took.
 
 Runs on every exit path: success, failure, timeout and cancellation. Failures leave the
-pipeline already classified as :class:`~agenthost.errors.AgentHostError`.
+pipeline already classified as :class:`~agenthost.errors.AgentHostError`. The run record and
+the quota release are written even if the task is cancelled again while writing them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from agenthost.classify import classify
 from agenthost.errors import ErrorCode
 from agenthost.execution.lifecycle import Lifecycle
+from agenthost.execution.shielded import to_completion
 from agenthost.execution.types import RunState
+from agenthost.tenancy.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
 
 class Settlement:
-    def __init__(self, lifecycle: Lifecycle) -> None:
+    def __init__(self, lifecycle: Lifecycle, ledger: Ledger) -> None:
         self._lifecycle = lifecycle
+        self._ledger = ledger
 
-    @contextmanager
-    def settling(self, state: RunState) -> Iterator[None]:
+    @asynccontextmanager
+    async def settling(self, state: RunState) -> AsyncIterator[None]:
         """Hold an in-flight slot for the block; settle ``state`` however it ends.
 
         Errors leave the block classified as AgentHostError.
@@ -34,37 +39,50 @@ class Settlement:
         except Exception as exc:
             error = classify(exc)
             state.status, state.error_code = "failed", error.code.value
+            state.error_message = error.message
             if error.code is ErrorCode.INTERNAL and error is not exc:
                 logger.error("run failed unexpectedly", exc_info=exc, extra=_ids(state))
             if error is exc:
                 raise
             raise error from exc
         except BaseException:  # cancelled (client gone, shutdown): settle, then propagate
-            state.status, state.error_code = "cancelled", ErrorCode.RUN_CANCELLED.value
+            self._cancelled(state)
             raise
         else:
             state.status = "succeeded"
         finally:
-            self._settle(state)
+            await self._settle(state)
 
-    def _settle(self, state: RunState) -> None:
+    async def abandon(self, state: RunState) -> None:
+        """Settle an admitted run that never started (its stream was never read)."""
+        self._cancelled(state)
+        await self._settle(state)
+
+    @staticmethod
+    def _cancelled(state: RunState) -> None:
+        state.status, state.error_code = "cancelled", ErrorCode.RUN_CANCELLED.value
+        state.error_message = "the run was cancelled"
+
+    async def _settle(self, state: RunState) -> None:
+        usage = state.usage
+        fields: dict[str, Any] = {
+            **_ids(state),
+            "status": state.status,
+            "error_code": state.error_code,
+            "duration_ms": round(state.elapsed_ms(), 1),
+            "requests": usage.requests,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+        }
         try:
-            logger.info(
-                "run %s",
-                state.status,
-                extra={
-                    **_ids(state),
-                    "status": state.status,
-                    "error_code": state.error_code,
-                    "duration_ms": round(state.elapsed_ms(), 1),
-                    "requests": state.usage.requests,
-                    "input_tokens": state.usage.input_tokens,
-                    "output_tokens": state.usage.output_tokens,
-                },
-            )
+            logger.info("run %s", state.status, extra=fields)
+            await to_completion(self._ledger.close(state))
+        except Exception:
+            # The outcome stands; the usage is at least in this log line.
+            logger.exception("could not record the run's outcome", extra=fields)
         finally:
             self._lifecycle.run_finished(state)
 
 
 def _ids(state: RunState) -> dict[str, str]:
-    return {"run_id": state.request.run_id, "agent": state.entry.name}
+    return {"run_id": state.request.run_id, "agent": state.entry.name, "tenant": state.tenant_id}

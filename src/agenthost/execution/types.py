@@ -8,10 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agents import Agent
+from agents.memory import Session
 from agents.usage import Usage
 
 from agenthost.errors import AgentHostError
 from agenthost.registry import RegisteredAgent
+from agenthost.tenancy.principal import Principal
 
 
 def new_run_id() -> str:
@@ -24,6 +27,8 @@ class RunRequest:
 
     agent: str
     input: str
+    principal: Principal
+    """Who asked: the tenant whose limits, records and sessions the run uses."""
     session_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
@@ -80,24 +85,52 @@ class RunEvent:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Quota taken at admission: the month the run was counted in, and whether it holds a
+    concurrency slot."""
+
+    period: str
+    slot: bool
+
+
+RunMode = Literal["sync", "stream", "background"]
+
+
 @dataclass(slots=True, eq=False)
 class RunState:
     """Mutable facts about one run as it moves through the stages."""
 
     request: RunRequest
     entry: RegisteredAgent
+    agent: Agent[Any]
+    """The agent to run: the registered one, or the tenant's override of its model."""
     input: str
     """The input after the input policy (control characters stripped)."""
     timeout_s: float
     warning_ratio: float
     max_turns: int
+    token_limit: int | None
+    """Tokens the run may use in all; it is stopped when its usage crosses this."""
+    mode: RunMode = "sync"
+    session: Session | None = None
     started: float = field(default_factory=time.perf_counter)
     sdk_usage: Usage = field(default_factory=Usage)
     """Usage of every model call that completed, also when the run fails or is cancelled."""
     status: Literal["running", "succeeded", "failed", "cancelled"] = "running"
     error_code: str | None = None
+    error_message: str | None = None
+    output: Any = None
+    """The JSON-ready final output, once the run succeeded."""
+    last_agent: str | None = None
+    reservation: Reservation | None = None
+    """What admission reserved for the run; settlement gives it back."""
     abort: Callable[[AgentHostError], None] | None = None
     """Set by the deadline stage: stop the run now, failing it with the given error."""
+
+    @property
+    def tenant_id(self) -> str:
+        return self.request.principal.tenant.id
 
     @property
     def usage(self) -> RunUsage:

@@ -1,6 +1,7 @@
 """The process's one model provider: model names → resilient models over deployments.
 
-Each logical model name resolves to ``RetryingModel(RouterModel([BreakerModel(sdk_model)]))``
+Each logical model name resolves to
+``BudgetModel(RetryingModel(RouterModel([BreakerModel(CallTimeoutModel(sdk_model))])))``
 over the deployments that serve it. Clients and breakers belong to deployments and are shared
 by every model name a deployment serves. Without deployments and without an OpenAI key every
 name resolves to the offline :class:`~agenthost.models.demo.DemoModel`.
@@ -17,6 +18,7 @@ from openai import AsyncOpenAI
 from agenthost.errors import InternalError
 from agenthost.models.breaker import BreakerConfig, CircuitBreaker
 from agenthost.models.breaker_model import BreakerModel
+from agenthost.models.budget import BudgetModel
 from agenthost.models.call_timeout import CallTimeoutModel
 from agenthost.models.clients import build_client, build_model
 from agenthost.models.demo import DemoModel
@@ -111,7 +113,7 @@ class AgentHostModelProvider(ModelProvider):
                 for d in chosen
             ],
         )
-        return RetryingModel(router, self._policy)
+        return BudgetModel(RetryingModel(router, self._policy))
 
     def missing(self, model_names: Iterable[str | None]) -> list[str]:
         """Names no deployment serves (checked at start-up so a bad config fails early)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from agenthost.api.deps import ContainerDep, RequestIdDep
+from agenthost.api.deps import ContainerDep, RequestIdDep, RunsWriter
 from agenthost.api.disconnect import unless_disconnected
 from agenthost.api.errors import GUIDE_ROUTE
 from agenthost.api.routes.runs import ERROR_STATUSES
@@ -21,7 +21,11 @@ router = APIRouter(tags=["compatibility"])
     responses=problem_responses(*ERROR_STATUSES),
 )
 async def execute(
-    body: ExecuteRequest, request: Request, container: ContainerDep, request_id: RequestIdDep
+    body: ExecuteRequest,
+    request: Request,
+    container: ContainerDep,
+    request_id: RequestIdDep,
+    principal: RunsWriter,
 ) -> ExecuteResponse:
     """Run an agent synchronously (the guide's route; `/v1/agents/{agent}/runs` is richer).
 
@@ -30,7 +34,9 @@ async def execute(
     outcome = await unless_disconnected(
         request,
         container.pipeline.run(
-            RunRequest(agent=body.agentName, input=body.input, request_id=request_id)
+            RunRequest(
+                agent=body.agentName, input=body.input, principal=principal, request_id=request_id
+            )
         ),
     )
     return ExecuteResponse(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import StreamingResponse
 
-from agenthost.api.deps import ContainerDep, RequestIdDep
+from agenthost.api.deps import ContainerDep, PrincipalDep, RequestIdDep, RunsWriter
 from agenthost.api.disconnect import unless_disconnected
 from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.runs import AgentList, AgentOut, RunCreate, RunResponse, UsageOut
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["runs"])
 
 AgentName = Annotated[str, Path(description="A registered agent's name (`GET /v1/agents`).")]
 
-ERROR_STATUSES = (400, 404, 413, 422, 501, 502, 503, 504)
+ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429, 501, 502, 503, 504)
 STREAM_DESCRIPTION = (
     "The finished run, or (with `stream: true`) server-sent events: `run_started`, "
     "`text_delta`, `tool_called`, `tool_output`, `handoff`, `agent_updated`, then `final` or "
@@ -27,9 +27,11 @@ STREAM_DESCRIPTION = (
 )
 
 
-@router.get("/agents", response_model=AgentList)
-async def list_agents(container: ContainerDep) -> AgentList:
+@router.get("/agents", response_model=AgentList, responses=problem_responses(401, 403, 429))
+async def list_agents(container: ContainerDep, principal: PrincipalDep) -> AgentList:
+    """The agents the caller's tenant may run."""
     settings = container.settings
+    tenant = principal.tenant
     return AgentList(
         agents=[
             AgentOut(
@@ -41,6 +43,7 @@ async def list_agents(container: ContainerDep) -> AgentList:
                 cacheable=entry.policy.cacheable,
             )
             for entry in container.registry
+            if tenant.may_use(entry.name)
         ]
     )
 
@@ -59,10 +62,13 @@ async def create_run(
     request: Request,
     container: ContainerDep,
     request_id: RequestIdDep,
+    principal: RunsWriter,
 ) -> RunResponse | StreamingResponse:
+    """Run an agent (needs the `runs:write` scope)."""
     run_request = RunRequest(
         agent=agent,
         input=body.input,
+        principal=principal,
         session_id=body.session_id,
         metadata=body.metadata,
         request_id=request_id,
@@ -70,7 +76,7 @@ async def create_run(
     )
     if body.stream:
         return sse_response(
-            container.pipeline.open_stream(run_request),
+            await container.pipeline.open_stream(run_request),
             request_id,
             container.settings.sse_keepalive_s,
         )

@@ -32,12 +32,16 @@ class Problem(BaseModel):
 _DESCRIPTIONS: Mapping[int, str] = MappingProxyType(
     {
         400: "The body is not JSON, or (guide route) a field is missing or invalid",
-        404: "Unknown agent",
+        401: "No API key, or an invalid, expired or revoked one",
+        403: "The key lacks the scope, the tenant may not use the agent, or it is disabled",
+        404: "No such agent, run, session, tenant or key (for this tenant)",
+        409: "It already exists",
         413: "Body too large",
         422: "Invalid field",
-        501: "Sessions and background runs are not available yet",
+        429: "Rate limited or over quota (see Retry-After)",
+        501: "Background runs are not available yet",
         502: "The model service rejected the call or answered nonsense",
-        503: "Shutting down, model service unavailable, or circuit open",
+        503: "Shutting down, model service or rate limiting unavailable, or circuit open",
         504: "The run exceeded its deadline",
     }
 )

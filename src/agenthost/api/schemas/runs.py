@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_METADATA_ITEMS = 16
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 MetadataValue = Annotated[str, StringConstraints(max_length=512)]
 
@@ -24,8 +25,8 @@ class RunCreate(BaseModel):
         default=None,
         min_length=1,
         max_length=128,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-        description="Continue a conversation (not available yet: 501).",
+        pattern=SESSION_ID_PATTERN,
+        description="Continue (or start) the conversation with this id, kept per tenant.",
     )
     metadata: dict[MetadataKey, MetadataValue] = Field(
         default_factory=dict,

@@ -1,0 +1,93 @@
+"""Authentication and rate limiting, before any route runs.
+
+Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document),
+which are rate limited per client IP instead. Failed authentications count against the
+client IP's limit too, so guessing keys is slowed down. A request that passes carries its
+:class:`~agenthost.tenancy.principal.Principal` in ``scope["state"]["principal"]`` and its
+response gets ``RateLimit-*`` headers.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agenthost.api.errors import GUIDE_ROUTE, problem_response
+from agenthost.api.middleware.request_id import scope_request_id
+from agenthost.container import Container
+from agenthost.errors import AgentHostError, Unauthenticated
+from agenthost.tenancy.principal import Principal
+from agenthost.tenancy.ratelimit import Window
+
+PUBLIC_PATHS = frozenset(
+    {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
+)
+PRINCIPAL = "principal"
+
+
+def presented_key(headers: Headers) -> str | None:
+    """The key from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.partition(" ")
+        # Anything but a bearer token is presented as-is, and fails as an invalid key.
+        return credentials.strip() if scheme.lower() == "bearer" else authorization
+    return headers.get("x-api-key")
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def scope_principal(scope: Scope) -> Principal | None:
+    principal: Principal | None = scope.get("state", {}).get(PRINCIPAL)
+    return principal
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        container: Container | None = (
+            getattr(scope["app"].state, "container", None) if scope["type"] == "http" else None
+        )
+        if container is None:  # not HTTP, or not started: routes answer 503 themselves
+            await self.app(scope, receive, send)
+            return
+        try:
+            window = await self._admit(container, scope)
+        except AgentHostError as error:
+            response = problem_response(
+                error, scope_request_id(scope), guide_style=scope["path"] == GUIDE_ROUTE
+            )
+            await response(scope, receive, send)
+            return
+        if window is None:
+            await self.app(scope, receive, send)
+            return
+        extra = [(k.lower().encode(), v.encode()) for k, v in window.headers().items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _admit(container: Container, scope: Scope) -> Window | None:
+        limits = container.rate_limits
+        if scope["path"] in PUBLIC_PATHS:
+            return await limits.for_ip(client_ip(scope))
+        try:
+            principal = await container.authenticator.authenticate(
+                presented_key(Headers(scope=scope))
+            )
+        except Unauthenticated:
+            await limits.for_ip(client_ip(scope))
+            raise
+        window = await limits.for_principal(principal)
+        scope.setdefault("state", {})[PRINCIPAL] = principal
+        return window

@@ -1,0 +1,70 @@
+"""Tenants and API keys (every route needs the `admin` scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from agenthost.api.deps import AdminDep, ContainerDep
+from agenthost.api.schemas.admin import KeyCreated, KeyList, KeyOut, TenantList, TenantOut
+from agenthost.api.schemas.problem import problem_responses
+from agenthost.tenancy.specs import TENANT_ID_PATTERN, KeyCreate, TenantCreate, TenantUpdate
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="The tenant's id.")]
+KeyId = Annotated[str, Path(min_length=1, max_length=40, description="The key's `id`.")]
+ERRORS = problem_responses(401, 403, 404, 422, 429)
+
+
+@router.post(
+    "/tenants",
+    status_code=201,
+    response_model=TenantOut,
+    responses=problem_responses(401, 403, 409, 422, 429),
+)
+async def create_tenant(body: TenantCreate, container: ContainerDep, _: AdminDep) -> TenantOut:
+    return TenantOut.model_validate(await container.admin.create_tenant(body))
+
+
+@router.get("/tenants", response_model=TenantList, responses=ERRORS)
+async def list_tenants(container: ContainerDep, _: AdminDep) -> TenantList:
+    rows = await container.admin.list_tenants()
+    return TenantList(tenants=[TenantOut.model_validate(row) for row in rows])
+
+
+@router.get("/tenants/{tenant_id}", response_model=TenantOut, responses=ERRORS)
+async def get_tenant(tenant_id: TenantId, container: ContainerDep, _: AdminDep) -> TenantOut:
+    return TenantOut.model_validate(await container.admin.get_tenant(tenant_id))
+
+
+@router.patch("/tenants/{tenant_id}", response_model=TenantOut, responses=ERRORS)
+async def update_tenant(
+    tenant_id: TenantId, body: TenantUpdate, container: ContainerDep, _: AdminDep
+) -> TenantOut:
+    """Change limits, allow-list, overrides, name, or disable/enable the tenant."""
+    return TenantOut.model_validate(await container.admin.update_tenant(tenant_id, body))
+
+
+@router.post(
+    "/tenants/{tenant_id}/keys", status_code=201, response_model=KeyCreated, responses=ERRORS
+)
+async def create_key(
+    tenant_id: TenantId, body: KeyCreate, container: ContainerDep, _: AdminDep
+) -> KeyCreated:
+    """A new API key; the response is the only time the key is shown."""
+    row, plaintext = await container.admin.create_key(tenant_id, body)
+    return KeyCreated(**KeyOut.model_validate(row).model_dump(), key=plaintext)
+
+
+@router.get("/tenants/{tenant_id}/keys", response_model=KeyList, responses=ERRORS)
+async def list_keys(tenant_id: TenantId, container: ContainerDep, _: AdminDep) -> KeyList:
+    rows = await container.admin.list_keys(tenant_id)
+    return KeyList(keys=[KeyOut.model_validate(row) for row in rows])
+
+
+@router.post("/keys/{key_id}/revoke", response_model=KeyOut, responses=ERRORS)
+async def revoke_key(key_id: KeyId, container: ContainerDep, _: AdminDep) -> KeyOut:
+    """Revoke a key at once; requests with it get 401 from now on."""
+    return KeyOut.model_validate(await container.admin.revoke_key(key_id))

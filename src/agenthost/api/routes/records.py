@@ -1,0 +1,102 @@
+"""Run records (``GET /v1/runs/{id}``) and usage (``GET /v1/usage``) of the caller's tenant."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from agenthost.api.deps import ContainerDep, RunsReader
+from agenthost.api.schemas.problem import problem_responses
+from agenthost.api.schemas.records import (
+    MonthlyQuotaOut,
+    RunError,
+    RunRecord,
+    UsageLineOut,
+    UsageOutReport,
+)
+from agenthost.api.schemas.runs import UsageOut
+from agenthost.errors import RunNotFound, ValidationFailed
+from agenthost.store.repositories import runs
+from agenthost.tenancy.usage import usage_report
+
+router = APIRouter(prefix="/v1", tags=["records"])
+
+MAX_USAGE_DAYS = 366
+RunId = Annotated[str, Path(min_length=1, max_length=64, description="The run's `run_id`.")]
+
+
+@router.get(
+    "/runs/{run_id}", response_model=RunRecord, responses=problem_responses(401, 403, 404, 429)
+)
+async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader) -> RunRecord:
+    """A run of the caller's tenant: status, usage, timings, error (needs `runs:read`)."""
+    async with container.db.transaction() as tx:
+        row = await runs.get(tx, principal.tenant.id, run_id)
+    if row is None:
+        raise RunNotFound(f"no run {run_id!r}")
+    return RunRecord(
+        run_id=row.id,
+        agent=row.agent,
+        status=row.status,
+        mode=row.mode,
+        session_id=row.session_id,
+        request_id=row.request_id,
+        metadata=row.run_metadata,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        duration_ms=row.duration_ms,
+        usage=UsageOut(
+            requests=row.requests,
+            input_tokens=row.input_tokens,
+            output_tokens=row.output_tokens,
+            total_tokens=row.total_tokens,
+        ),
+        last_agent=row.last_agent,
+        cached=row.cached,
+        error=None
+        if row.error_code is None
+        else RunError(code=row.error_code, message=row.error_message),
+        input=row.input,
+        output=row.output,
+    )
+
+
+@router.get(
+    "/usage", response_model=UsageOutReport, responses=problem_responses(401, 403, 422, 429)
+)
+async def get_usage(
+    container: ContainerDep,
+    principal: RunsReader,
+    granularity: Annotated[Literal["day", "month"], Query()] = "month",
+    since: Annotated[
+        date | None, Query(description="First UTC day; default: the 1st of `until`'s month.")
+    ] = None,
+    until: Annotated[date | None, Query(description="Last UTC day; default: today.")] = None,
+) -> UsageOutReport:
+    """The tenant's finished runs and tokens by period and agent (needs `runs:read`)."""
+    until = until or datetime.now(UTC).date()
+    since = since or until.replace(day=1)
+    if since > until:
+        raise ValidationFailed(
+            "since: must not be after until",
+            details={"errors": [{"field": "since", "message": "after until", "type": "range"}]},
+        )
+    if (until - since).days >= MAX_USAGE_DAYS:
+        raise ValidationFailed(
+            f"since: at most {MAX_USAGE_DAYS} days per report",
+            details={"errors": [{"field": "since", "message": "range too long", "type": "range"}]},
+        )
+    report = await usage_report(container.db, principal.tenant, granularity, since, until)
+    assert report.quota is not None
+    return UsageOutReport(
+        tenant=report.tenant,
+        granularity=report.granularity,
+        since=report.since,
+        until=report.until,
+        totals=UsageLineOut(**dataclasses.asdict(report.totals)),
+        periods=[UsageLineOut(**dataclasses.asdict(line)) for line in report.lines],
+        quota=MonthlyQuotaOut(**dataclasses.asdict(report.quota)),
+    )

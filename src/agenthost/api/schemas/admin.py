@@ -1,0 +1,51 @@
+"""Bodies of the admin routes (tenants and API keys)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TenantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    disabled: bool
+    runs_per_month: int | None
+    tokens_per_run: int | None
+    max_concurrent_runs: int | None
+    rate_limit: str | None
+    allowed_agents: list[str] | None
+    agent_overrides: dict[str, dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TenantList(BaseModel):
+    tenants: list[TenantOut]
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tenant_id: str
+    prefix: str = Field(description="Public part of the key, to recognise it.")
+    name: str
+    scopes: list[str]
+    rate_limit: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The API key. Shown only now: it is stored as a hash.")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]

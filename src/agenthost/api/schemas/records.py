@@ -1,0 +1,69 @@
+"""Bodies of run records, sessions and usage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agenthost.api.schemas.runs import UsageOut
+
+
+class RunError(BaseModel):
+    code: str
+    message: str | None
+
+
+class RunRecord(BaseModel):
+    run_id: str
+    agent: str
+    status: Literal["running", "succeeded", "failed", "cancelled"]
+    mode: Literal["sync", "stream", "background"]
+    session_id: str | None
+    request_id: str | None
+    metadata: dict[str, str]
+    created_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    usage: UsageOut
+    last_agent: str | None
+    cached: bool
+    error: RunError | None
+    input: str | None = Field(description="Stored only when `store_run_content` is on.")
+    output: Any = Field(description="Stored only when `store_run_content` is on.")
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    created_at: datetime
+    updated_at: datetime
+    items: list[dict[str, Any]] = Field(description="The conversation, oldest first.")
+
+
+class UsageLineOut(BaseModel):
+    period: str = Field(description="`YYYY-MM-DD` or `YYYY-MM` (UTC).")
+    agent: str
+    runs: int
+    succeeded: int
+    failed: int = Field(description="Runs that failed or were cancelled.")
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+class MonthlyQuotaOut(BaseModel):
+    runs_per_month: int | None = Field(description="None: unlimited.")
+    runs_counted: int = Field(description="Runs counted this month (UTC).")
+    resets_at: datetime
+
+
+class UsageOutReport(BaseModel):
+    tenant: str
+    granularity: Literal["day", "month"]
+    since: date
+    until: date
+    totals: UsageLineOut
+    periods: list[UsageLineOut]
+    quota: MonthlyQuotaOut

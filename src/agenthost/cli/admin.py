@@ -1,0 +1,171 @@
+"""``agenthost tenants ...`` and ``agenthost keys ...``: the admin routes, on the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from agenthost.api.schemas.admin import KeyCreated, KeyOut, TenantOut
+from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
+from agenthost.container import build_container
+from agenthost.errors import AgentHostError
+from agenthost.settings import describe_validation_error
+from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
+
+T = TypeVar("T")
+
+tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+keys = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _with_admin(action: Callable[[TenantAdmin], Awaitable[T]]) -> T:
+    async def run() -> T:
+        container = build_container(settings_from())
+        try:
+            await container.start()
+            return await action(container.admin)
+        finally:
+            await container.aclose()
+
+    try:
+        return asyncio.run(run())
+    except CONFIG_ERRORS as exc:
+        fail(str(exc))
+    except AgentHostError as exc:
+        fail(f"{exc.code.value}: {exc.message}", code=1)
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+def _spec(model: type[BaseModel], **values: Any) -> Any:
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        fail(describe_validation_error(exc).replace("AGENTHOST_", "--").lower())
+
+
+def _print(rows: list[BaseModel], columns: list[str], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        return
+    table = Table(*columns)
+    for row in rows:
+        data = row.model_dump(mode="json")
+        table.add_row(*(str(data[c]) if data[c] is not None else "-" for c in columns))
+    Console().print(table)
+
+
+TENANT_COLUMNS = [
+    "id",
+    "name",
+    "disabled",
+    "runs_per_month",
+    "tokens_per_run",
+    "max_concurrent_runs",
+    "rate_limit",
+    "allowed_agents",
+]
+KEY_COLUMNS = ["id", "prefix", "name", "scopes", "expires_at", "revoked_at", "last_used_at"]
+
+
+@tenants.command("create")
+def create_tenant(
+    tenant_id: Annotated[str, typer.Argument(metavar="ID", help="Lowercase slug.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    runs_per_month: Annotated[int | None, typer.Option(help="Monthly run quota.")] = None,
+    tokens_per_run: Annotated[int | None, typer.Option(help="Token limit per run.")] = None,
+    max_concurrent_runs: Annotated[int | None, typer.Option(help="Runs at once.")] = None,
+    rate_limit: Annotated[str | None, typer.Option(help="e.g. 600/minute.")] = None,
+    agents: Annotated[
+        str | None, typer.Option(help="Comma-separated agents it may use (default: all).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a tenant."""
+    spec = _spec(
+        TenantCreate,
+        id=tenant_id,
+        name=name,
+        runs_per_month=runs_per_month,
+        tokens_per_run=tokens_per_run,
+        max_concurrent_runs=max_concurrent_runs,
+        rate_limit=rate_limit,
+        allowed_agents=None if agents is None else [a.strip() for a in agents.split(",")],
+    )
+    row = _with_admin(lambda admin: admin.create_tenant(spec))
+    _print([TenantOut.model_validate(row)], TENANT_COLUMNS, as_json)
+
+
+@tenants.command("list")
+def list_tenants(as_json: JsonOption = False) -> None:
+    """List tenants."""
+    rows = _with_admin(lambda admin: admin.list_tenants())
+    _print([TenantOut.model_validate(r) for r in rows], TENANT_COLUMNS, as_json)
+
+
+@tenants.command("disable")
+def disable_tenant(
+    tenant_id: Annotated[str, typer.Argument(metavar="ID")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable it again instead.")] = False,
+) -> None:
+    """Disable a tenant: its keys get 403 until it is enabled again."""
+    spec = TenantUpdate(disabled=not enable)
+    _with_admin(lambda admin: admin.update_tenant(tenant_id, spec))
+    typer.echo(f"tenant {tenant_id} {'enabled' if enable else 'disabled'}")
+
+
+@keys.command("create")
+def create_key(
+    tenant_id: Annotated[str, typer.Argument(metavar="TENANT")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "default",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="runs:read, runs:write or admin; repeat for several."),
+    ] = None,
+    expires_in_days: Annotated[float | None, typer.Option(help="Expire after N days.")] = None,
+    rate_limit: Annotated[str | None, typer.Option(help="e.g. 60/minute.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key and print it (the only time it is shown)."""
+    expires = (
+        None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
+    )
+    spec = _spec(KeyCreate, name=name, scopes=scope, expires_at=expires, rate_limit=rate_limit)
+    row, plaintext = _with_admin(lambda admin: admin.create_key(tenant_id, spec))
+    created = KeyCreated(**KeyOut.model_validate(row).model_dump(), key=plaintext)
+    if as_json:
+        typer.echo(created.model_dump_json(indent=2))
+        return
+    typer.echo(plaintext)
+    Console(stderr=True).print(
+        f"key {created.id} for tenant {tenant_id} (scopes {', '.join(created.scopes)}). "
+        "It is shown only now; store it safely.",
+        highlight=False,
+    )
+
+
+@keys.command("list")
+def list_keys(
+    tenant_id: Annotated[str, typer.Argument(metavar="TENANT")], as_json: JsonOption = False
+) -> None:
+    """List a tenant's keys (prefixes only; keys are stored as hashes)."""
+    rows = _with_admin(lambda admin: admin.list_keys(tenant_id))
+    _print([KeyOut.model_validate(r) for r in rows], KEY_COLUMNS, as_json)
+
+
+@keys.command("revoke")
+def revoke_key(key_id: Annotated[str, typer.Argument(metavar="KEY_ID")]) -> None:
+    """Revoke a key at once."""
+    _with_admin(lambda admin: admin.revoke_key(key_id))
+    typer.echo(f"key {key_id} revoked")

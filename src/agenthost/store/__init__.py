@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy models, repositories and Alembic migrations."""

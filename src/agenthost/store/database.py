@@ -1,0 +1,99 @@
+"""The process's database engine and its transactions.
+
+Repositories take the :class:`~sqlalchemy.ext.asyncio.AsyncSession` of a transaction and never
+commit on their own: the caller opens one with :meth:`Database.transaction`, which commits when
+its block ends and rolls back when the block raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from agenthost.settings import ConfigError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+SCHEME_ALIASES = {"postgres": "postgresql"}
+
+
+def database_url(raw: str) -> URL:
+    """Parse ``raw`` and choose the async driver; ConfigError for anything else."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError("AGENTHOST_DATABASE_URL is not a database URL") from None
+    backend = SCHEME_ALIASES.get(url.get_backend_name(), url.get_backend_name())
+    driver = DRIVERS.get(backend)
+    if driver is None:
+        raise ConfigError(
+            f"AGENTHOST_DATABASE_URL: unsupported database {backend!r}; use sqlite or postgresql"
+        )
+    if url.drivername not in (backend, driver):
+        raise ConfigError(f"AGENTHOST_DATABASE_URL: use the {driver!r} driver (or none)")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError("AGENTHOST_DATABASE_URL: SQLite needs a file path, e.g. sqlite:///x.db")
+    return url.set(drivername=driver)
+
+
+def redacted(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+class Database:
+    def __init__(self, raw_url: str, *, pool_size: int = 10) -> None:
+        self.url = database_url(raw_url)
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.is_sqlite:
+            assert self.url.database is not None
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            options.update(pool_size=pool_size, max_overflow=pool_size)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for messages and logs."""
+        return redacted(self.url)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers proceed while one writer writes; writers wait up to the busy timeout.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

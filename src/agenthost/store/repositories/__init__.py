@@ -1,0 +1,1 @@
+"""Queries on the tables. Functions take the caller's transaction and never commit."""

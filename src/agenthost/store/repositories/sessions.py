@@ -1,0 +1,95 @@
+"""Conversation sessions and their items, always addressed by (tenant, session id)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agenthost.store.repositories.upsert import insert_ignore
+from agenthost.store.tables import SessionItemRow, SessionRow
+
+
+async def get(tx: AsyncSession, tenant_id: str, session_id: str) -> SessionRow | None:
+    return await tx.get(SessionRow, (tenant_id, session_id))
+
+
+async def item_count(tx: AsyncSession, tenant_id: str, session_id: str) -> int:
+    count = await tx.scalar(
+        select(func.count())
+        .select_from(SessionItemRow)
+        .where(SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id)
+    )
+    return count or 0
+
+
+async def items(tx: AsyncSession, tenant_id: str, session_id: str, limit: int | None) -> list[str]:
+    """Item JSON in conversation order; with ``limit``, the latest ``limit`` items."""
+    statement = (
+        select(SessionItemRow.data)
+        .where(SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id)
+        .order_by(SessionItemRow.id.desc())
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = (await tx.scalars(statement)).all()
+    return list(reversed(rows))
+
+
+async def append(
+    tx: AsyncSession, tenant_id: str, session_id: str, data: Sequence[str], now: datetime
+) -> None:
+    """Append items, creating the session on first use (concurrent first uses are safe)."""
+    await insert_ignore(
+        tx,
+        SessionRow,
+        {"tenant_id": tenant_id, "id": session_id, "created_at": now, "updated_at": now},
+    )
+    await tx.execute(
+        update(SessionRow)
+        .where(SessionRow.tenant_id == tenant_id, SessionRow.id == session_id)
+        .values(updated_at=now)
+    )
+    if data:
+        await tx.execute(
+            insert(SessionItemRow),
+            [
+                {"tenant_id": tenant_id, "session_id": session_id, "data": d, "created_at": now}
+                for d in data
+            ],
+        )
+
+
+async def pop(tx: AsyncSession, tenant_id: str, session_id: str) -> str | None:
+    last = (
+        await tx.execute(
+            select(SessionItemRow.id, SessionItemRow.data)
+            .where(SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id)
+            .order_by(SessionItemRow.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    if last is None:
+        return None
+    await tx.execute(delete(SessionItemRow).where(SessionItemRow.id == last.id))
+    return str(last.data)
+
+
+async def clear(tx: AsyncSession, tenant_id: str, session_id: str) -> None:
+    await tx.execute(
+        delete(SessionItemRow).where(
+            SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id
+        )
+    )
+
+
+async def remove(tx: AsyncSession, tenant_id: str, session_id: str) -> bool:
+    """Delete the session and its items; False if the tenant has no such session."""
+    await clear(tx, tenant_id, session_id)
+    result = await tx.execute(
+        delete(SessionRow).where(SessionRow.tenant_id == tenant_id, SessionRow.id == session_id)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]

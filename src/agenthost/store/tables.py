@@ -1,0 +1,156 @@
+"""The tables. Changing one needs a new migration in ``store/migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from agenthost.store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY columns.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (read by SQLAlchemy)
+
+
+class TenantRow(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    runs_per_month: Mapped[int | None] = mapped_column(Integer)
+    tokens_per_run: Mapped[int | None] = mapped_column(Integer)
+    max_concurrent_runs: Mapped[int | None] = mapped_column(Integer)
+    rate_limit: Mapped[str | None] = mapped_column(String(200))
+    allowed_agents: Mapped[list[str] | None] = mapped_column(JSON)
+    agent_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    rate_limit: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class QuotaCounterRow(Base):
+    """Runs admitted per tenant and calendar month (UTC); reserved atomically."""
+
+    __tablename__ = "quota_counters"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RunSlotRow(Base):
+    """A run holding one of its tenant's concurrency slots; the lease frees it after a crash."""
+
+    __tablename__ = "run_slots"
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_tenant_day", "tenant_id", "day"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    api_key_id: Mapped[str | None] = mapped_column(String(40))
+    agent: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    session_id: Mapped[str | None] = mapped_column(String(128))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    run_metadata: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    day: Mapped[str] = mapped_column(String(10))
+    """UTC date the run started (YYYY-MM-DD), for usage by period."""
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    total_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    last_agent: Mapped[str | None] = mapped_column(String(64))
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    input: Mapped[str | None] = mapped_column(Text)
+    output: Mapped[Any | None] = mapped_column(JSON)
+
+
+class SessionRow(Base):
+    """A conversation, namespaced by tenant: two tenants may use the same session id."""
+
+    __tablename__ = "sessions"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SessionItemRow(Base):
+    __tablename__ = "session_items"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "session_id"],
+            ["sessions.tenant_id", "sessions.id"],
+            ondelete="CASCADE",
+            name="fk_session_items_session",
+        ),
+        Index("ix_session_items_session", "tenant_id", "session_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str] = mapped_column(String(128))
+    data: Mapped[str] = mapped_column(Text)
+    """One SDK input item as JSON."""
+    created_at: Mapped[datetime]

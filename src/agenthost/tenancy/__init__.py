@@ -1,0 +1,1 @@
+"""Tenants, API keys, scopes, quotas, rate limits, usage and conversation sessions."""

@@ -1,0 +1,111 @@
+"""Authentication: an API key (or, in dev mode, none) becomes a :class:`Principal`.
+
+Every failure — no key, a malformed, unknown, expired or revoked one — is the same 401, so the
+answer tells a caller nothing about which keys exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from agenthost.errors import Forbidden, TenantNotFound, Unauthenticated
+from agenthost.store.database import Database
+from agenthost.store.repositories import keys as key_rows
+from agenthost.store.repositories import tenants as tenant_rows
+from agenthost.store.repositories.upsert import insert_ignore
+from agenthost.store.tables import TenantRow
+from agenthost.store.types import utcnow
+from agenthost.tenancy import keys
+from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, tenant_from_row
+
+logger = logging.getLogger(__name__)
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""``last_used_at`` is written at most this often per key, not on every request."""
+UNAUTHENTICATED = "A valid API key is required (Authorization: Bearer <key> or X-API-Key)"
+
+
+class Authenticator:
+    def __init__(self, db: Database, *, dev_mode: bool) -> None:
+        self._db = db
+        self._dev_mode = dev_mode
+        self._dev: Principal | None = None
+
+    async def start(self) -> None:
+        """In dev mode, make sure the dev tenant exists, and say loudly that keys are off."""
+        if not self._dev_mode:
+            return
+        self._dev = await operator(self._db, DEV_TENANT)
+        logger.warning(
+            "DEV MODE: API keys are not required; requests without a key act as tenant %r with "
+            "every scope, including admin. Never expose this server.",
+            DEV_TENANT,
+        )
+
+    @property
+    def dev_mode(self) -> bool:
+        return self._dev_mode
+
+    async def authenticate(self, presented: str | None) -> Principal:
+        if presented is None:
+            if self._dev is not None:
+                return self._dev
+            raise Unauthenticated(UNAUTHENTICATED)
+        prefix = keys.prefix_of(presented)
+        found = None
+        if prefix is not None:
+            async with self._db.transaction() as tx:
+                found = await key_rows.by_prefix(tx, prefix)
+        now = utcnow()
+        key, tenant = found if found is not None else (None, None)
+        if (
+            not keys.matches(presented, key.key_hash if key else None)
+            or key is None
+            or tenant is None
+            or key.revoked_at is not None
+            or (key.expires_at is not None and key.expires_at <= now)
+        ):
+            raise Unauthenticated(UNAUTHENTICATED)
+        if tenant.disabled:
+            raise Forbidden("the tenant of this API key is disabled")
+        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+            async with self._db.transaction() as tx:
+                await key_rows.touch(tx, key.id, now)
+        return Principal(tenant_from_row(tenant), key.id, frozenset(key.scopes), key.rate_limit)
+
+
+async def operator(db: Database, tenant_id: str) -> Principal:
+    """Whoever runs the CLI on this machine, acting as ``tenant_id`` (the dev tenant is
+    created when missing; any other must exist)."""
+    if tenant_id == DEV_TENANT:
+        row: TenantRow | None = await ensure_tenant(
+            db, DEV_TENANT, "Development (dev mode, no keys)"
+        )
+    else:
+        async with db.transaction() as tx:
+            row = await tenant_rows.get(tx, tenant_id)
+    if row is None:
+        raise TenantNotFound(f"no tenant {tenant_id!r}; create it with `agenthost tenants create`")
+    return Principal(tenant_from_row(row), None, frozenset(Scope))
+
+
+async def ensure_tenant(db: Database, tenant_id: str, name: str) -> TenantRow:
+    """The tenant ``tenant_id``, created without limits if it does not exist (race-free)."""
+    now = utcnow()
+    async with db.transaction() as tx:
+        await insert_ignore(
+            tx,
+            TenantRow,
+            {
+                "id": tenant_id,
+                "name": name,
+                "disabled": False,
+                "agent_overrides": {},
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        row = await tenant_rows.get(tx, tenant_id)
+        assert row is not None
+        return row

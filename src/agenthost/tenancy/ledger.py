@@ -1,0 +1,126 @@
+"""The database side of a run: what admission reserves and settlement records.
+
+Opening a run is one transaction: take a concurrency slot (if the tenant has a limit), count
+the run in its month (refused at the monthly quota) and insert the run record as ``running``.
+Any refusal rolls all of it back. Closing is one transaction too: free the slot, give the run
+back to the month if it ended before making a model request, and write the record's outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agenthost.errors import QuotaExceeded
+from agenthost.execution.types import Reservation, RunState
+from agenthost.settings import Settings
+from agenthost.store.database import Database
+from agenthost.store.repositories import quotas, runs
+from agenthost.store.tables import RunRow
+from agenthost.store.types import utcnow
+
+SLOT_LEASE_MARGIN_S = 60.0
+"""A slot outlives its run's deadline by this much before it counts as abandoned (crash)."""
+CONCURRENCY_RETRY_AFTER_S = 1.0
+
+
+def month_of(moment: datetime) -> str:
+    return moment.strftime("%Y-%m")
+
+
+def next_month(moment: datetime) -> datetime:
+    first = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+class Ledger:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._store_content = settings.store_run_content
+
+    async def open(self, state: RunState) -> None:
+        """Reserve quota for ``state`` and record it as running; QuotaExceeded if refused."""
+        tenant = state.request.principal.tenant
+        now = utcnow()
+        period = month_of(now)
+        slot = tenant.max_concurrent_runs is not None
+        async with self._db.transaction() as tx:
+            if tenant.max_concurrent_runs is not None:
+                expires = now + timedelta(seconds=state.timeout_s + SLOT_LEASE_MARGIN_S)
+                taken = await quotas.take_slot(
+                    tx, tenant.id, state.request.run_id, tenant.max_concurrent_runs, now, expires
+                )
+                if not taken:
+                    raise QuotaExceeded(
+                        f"the tenant already has {tenant.max_concurrent_runs} run(s) in flight",
+                        retry_after=CONCURRENCY_RETRY_AFTER_S,
+                        details={
+                            "quota": "max_concurrent_runs",
+                            "limit": tenant.max_concurrent_runs,
+                        },
+                    )
+            if not await quotas.count_run(tx, tenant.id, period, tenant.runs_per_month):
+                resets = next_month(now)
+                raise QuotaExceeded(
+                    f"the tenant's quota of {tenant.runs_per_month} runs per month is used up",
+                    retry_after=(resets - now).total_seconds(),
+                    details={
+                        "quota": "runs_per_month",
+                        "limit": tenant.runs_per_month,
+                        "resets_at": resets.isoformat(),
+                    },
+                )
+            await runs.insert(tx, self._started_row(state, now))
+        state.reservation = Reservation(period=period, slot=slot)
+
+    async def close(self, state: RunState) -> None:
+        """Release the reservation and write how the run ended."""
+        reservation = state.reservation
+        if reservation is None:
+            return
+        usage = state.usage
+        async with self._db.transaction() as tx:
+            if reservation.slot:
+                await quotas.free_slot(tx, state.request.run_id)
+            if state.status != "succeeded" and usage.requests == 0:
+                # Nothing reached a model: the run does not count against the month.
+                await quotas.uncount_run(tx, state.tenant_id, reservation.period)
+            await runs.finish(
+                tx,
+                state.request.run_id,
+                status=state.status,
+                finished_at=utcnow(),
+                duration_ms=round(state.elapsed_ms(), 1),
+                requests=usage.requests,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                total_tokens=usage.total_tokens,
+                last_agent=state.last_agent,
+                error_code=state.error_code,
+                error_message=state.error_message,
+                output=state.output if self._store_content else None,
+            )
+        state.reservation = None
+
+    def _started_row(self, state: RunState, now: datetime) -> RunRow:
+        request = state.request
+        values: dict[str, Any] = {
+            "id": request.run_id,
+            "tenant_id": state.tenant_id,
+            "api_key_id": request.principal.key_id,
+            "agent": state.entry.name,
+            "mode": state.mode,
+            "status": "running",
+            "session_id": request.session_id,
+            "request_id": request.request_id,
+            "run_metadata": dict(request.metadata),
+            "day": now.astimezone(UTC).strftime("%Y-%m-%d"),
+            "created_at": now,
+            "requests": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "total_tokens": 0,
+            "cached": False,
+            "input": state.input if self._store_content else None,
+        }
+        return RunRow(**values)

@@ -1,0 +1,152 @@
+"""Rate limits per API key, per tenant and per client IP, with the ``limits`` library.
+
+Counters live in this process's memory in the embedded shape, and in Redis when
+``redis_url`` is set so that every replica counts against the same limits. When Redis cannot
+be reached, ``redis_failure_mode`` decides: ``open`` lets requests through (logged, shown in
+``/ready``), ``closed`` refuses them with 503. After a failure Redis is not tried again for
+a moment, so an outage does not add a connect timeout to every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+
+from agenthost.errors import DependencyUnavailable, RateLimited
+from agenthost.settings import Settings
+from agenthost.tenancy.principal import Principal
+
+logger = logging.getLogger(__name__)
+
+STRATEGIES: dict[str, type[RateLimiter]] = {
+    "moving-window": MovingWindowRateLimiter,
+    "fixed-window": FixedWindowRateLimiter,
+    "sliding-window-counter": SlidingWindowCounterRateLimiter,
+}
+REDIS_RETRY_S = 2.0
+"""After Redis failed, how long to treat it as down before trying again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The most constrained limit a request counted against, for ``RateLimit-*`` headers."""
+
+    limit: int
+    remaining: int
+    reset_s: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_s),
+        }
+
+
+Check = tuple[RateLimitItem, str, str]
+"""A limit, the kind of thing limited (key, tenant, ip) and its identity."""
+
+
+class RateLimits:
+    def __init__(self, settings: Settings, redis_pool: ConnectionPool | None) -> None:
+        storage: Storage
+        if redis_pool is not None:
+            storage = RedisStorage(
+                "async+redis://",
+                implementation="redispy",
+                wrap_exceptions=True,
+                key_prefix="agenthost:ratelimit",
+                connection_pool=redis_pool,  # type: ignore[arg-type]
+            )
+        else:
+            storage = MemoryStorage(wrap_exceptions=True)
+        self.backend = "redis" if redis_pool is not None else "memory"
+        self._storage = storage
+        self._strategy = STRATEGIES[settings.rate_limit_strategy](storage)
+        self._fail_open = settings.redis_failure_mode == "open"
+        self._defaults = {
+            "key": settings.rate_limit_per_key,
+            "tenant": settings.rate_limit_per_tenant,
+            "ip": settings.rate_limit_per_ip,
+        }
+        self._parsed: dict[str, list[RateLimitItem]] = {}
+        self._down_until = 0.0
+        self.healthy = True
+
+    async def for_principal(self, principal: Principal) -> Window | None:
+        """Count a request of ``principal``; RateLimited if its key or tenant is over."""
+        checks = [*self._checks("tenant", principal.tenant.id, principal.tenant.rate_limit)]
+        if principal.key_id is not None:
+            checks = [*self._checks("key", principal.key_id, principal.rate_limit), *checks]
+        return await self._hit(checks)
+
+    async def for_ip(self, ip: str) -> Window | None:
+        """Count an unauthenticated request (or failed authentication) from ``ip``."""
+        return await self._hit(self._checks("ip", ip, None))
+
+    async def check_storage(self) -> bool:
+        ok = await self._storage.check()
+        self.healthy = ok
+        return ok
+
+    def _checks(self, kind: str, identity: str, own: str | None) -> list[Check]:
+        text = own or self._defaults[kind]
+        items = self._parsed.get(text)
+        if items is None:
+            items = self._parsed[text] = parse_many(text)
+        return [(item, kind, identity) for item in items]
+
+    async def _hit(self, checks: Sequence[Check]) -> Window | None:
+        if time.monotonic() < self._down_until:
+            return self._unavailable()
+        try:
+            windows = []
+            for item, kind, identity in checks:
+                allowed = await self._strategy.hit(item, kind, identity)
+                stats = await self._strategy.get_window_stats(item, kind, identity)
+                window = Window(
+                    limit=item.amount,
+                    remaining=stats.remaining,
+                    reset_s=max(1, round(stats.reset_time - time.time())),
+                )
+                if not allowed:
+                    raise RateLimited(
+                        f"rate limit of {item.amount} per {item.GRANULARITY.name} "
+                        f"({kind}) exceeded",
+                        retry_after=window.reset_s,
+                        details={"limit_scope": kind, "limit": str(item)},
+                        headers=window.headers(),
+                    )
+                windows.append(window)
+        except StorageError as exc:
+            self._down_until = time.monotonic() + REDIS_RETRY_S
+            if self.healthy:
+                logger.error(
+                    "rate limit storage unreachable (%s); failing %s",
+                    type(exc.storage_error).__name__,
+                    "open" if self._fail_open else "closed",
+                )
+            self.healthy = False
+            return self._unavailable()
+        self.healthy = True
+        return min(windows, key=lambda w: (w.remaining, -w.reset_s), default=None)
+
+    def _unavailable(self) -> Window | None:
+        if self._fail_open:
+            return None
+        raise DependencyUnavailable(
+            "rate limiting is unavailable (its Redis cannot be reached)", retry_after=REDIS_RETRY_S
+        )
