@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -16,16 +18,44 @@ import uvicorn
 from agenthost.api.app import create_app
 from agenthost.registry import AgentRegistry
 from agenthost.settings import DeploymentSettings, Settings
+from agenthost.store.database import Database
+from agenthost.store.migrate import upgrade
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.waiting import eventually
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the current schema, migrated once and copied by each test."""
+    path = tmp_path_factory.mktemp("template") / "agenthost.db"
+    asyncio.run(migrate(f"sqlite:///{path}"))
+    return path
+
+
+async def migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.aclose()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's keys or settings, so nothing can reach the network."""
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
+) -> None:
+    """Tests never see the developer's keys or settings, so nothing can reach the network.
+
+    Each test gets its own migrated SQLite database, and dev mode (no keys) unless it says
+    otherwise: tests of keys and tenants turn it off.
+    """
     for name in list(os.environ):
         if name.startswith("AGENTHOST_") or name.startswith("OPENAI_"):
             monkeypatch.delenv(name)
+    database = tmp_path_factory.mktemp("db") / "agenthost.db"
+    shutil.copyfile(migrated_sqlite, database)
+    monkeypatch.setenv("AGENTHOST_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("AGENTHOST_DEV_MODE", "true")
 
 
 @pytest.fixture(scope="session")

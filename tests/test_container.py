@@ -3,6 +3,7 @@ from agents import Agent
 
 from agenthost.container import build_container
 from agenthost.models.demo import DemoModel
+from agenthost.models.budget import BudgetModel
 from agenthost.models.retry import RetryingModel
 from agenthost.registry import AgentRegistry
 from agenthost.settings import ConfigError, DeploymentSettings, Settings
@@ -42,8 +43,9 @@ async def test_models_share_their_deployments_breaker_and_are_cached() -> None:
         provider.get_model("b"),
         provider.get_model("z"),
     )
-    assert isinstance(model_a, RetryingModel)
+    assert isinstance(model_a, BudgetModel) and isinstance(model_a.inner, RetryingModel)
     assert provider.get_model("a") is model_a
-    assert model_a.inner.deployments[0].model.breaker is model_b.inner.deployments[0].model.breaker  # type: ignore[attr-defined]
-    assert other.inner.deployments[0].name == "any"  # type: ignore[attr-defined]
+    router_a, router_b = model_a.inner.inner, model_b.inner.inner  # type: ignore[attr-defined]
+    assert router_a.deployments[0].model.breaker is router_b.deployments[0].model.breaker
+    assert other.inner.inner.deployments[0].name == "any"  # type: ignore[attr-defined]
     await container.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from agenthost.errors import AgentHostError, ErrorCode, ShuttingDown
 from agenthost.execution.types import RunRequest
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings
+from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, Tenant
 
 
 @function_tool
@@ -24,37 +26,70 @@ def ping() -> str:
     return "pong"
 
 
-def container_for(agent: Agent[Any], **policy: Any) -> Container:
-    registry = AgentRegistry()
-    registry.register(agent, **policy)
-    container = build_container(Settings(demo_model=True), registry=registry)
-    container.lifecycle.ready = True
-    return container
+Build = Callable[..., Awaitable[Container]]
+Stall = Callable[..., Awaitable[tuple[Container, asyncio.Event]]]
+DEV = Principal(Tenant(DEV_TENANT), None, frozenset(Scope))
 
 
-def stalling_container(**policy: Any) -> tuple[Container, asyncio.Event]:
+def req(agent: str = "a") -> RunRequest:
+    return RunRequest(agent=agent, input="go", principal=DEV)
+
+
+@pytest.fixture
+async def containers() -> AsyncIterator[list[Container]]:
+    """Containers built by the test, closed after it."""
+    built: list[Container] = []
+    yield built
+    for container in built:
+        await container.aclose()
+
+
+@pytest.fixture
+def container_for(containers: list[Container]) -> Callable[..., Awaitable[Container]]:
+    """Start a container (dev mode: its dev tenant exists) serving one agent."""
+
+    async def build(agent: Agent[Any], **policy: Any) -> Container:
+        registry = AgentRegistry()
+        registry.register(agent, **policy)
+        container = build_container(Settings(demo_model=True), registry=registry)
+        containers.append(container)
+        await container.start()
+        container.lifecycle.ready = True
+        return container
+
+    return build
+
+
+@pytest.fixture
+def stalling_container(
+    container_for: Callable[..., Awaitable[Container]],
+) -> Callable[..., Awaitable[tuple[Container, asyncio.Event]]]:
     """Agent "a" whose model call never returns; the event is set once the call is made."""
-    entered = asyncio.Event()
 
-    async def stall(call: Any) -> Any:
-        entered.set()
-        await asyncio.Event().wait()
+    async def build(**policy: Any) -> tuple[Container, asyncio.Event]:
+        entered = asyncio.Event()
 
-    agent = Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)]))
-    return container_for(agent, **policy), entered
+        async def stall(call: Any) -> Any:
+            entered.set()
+            await asyncio.Event().wait()
+
+        agent = Agent(name="a", model=ScriptedModel([ModelStep.respond(stall)]))
+        return await container_for(agent, **policy), entered
+
+    return build
 
 
-async def test_outcome_carries_output_usage_and_last_agent() -> None:
+async def test_outcome_carries_output_usage_and_last_agent(container_for: Build) -> None:
     model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("done")]])
-    container = container_for(Agent(name="a", model=model, tools=[ping]))
-    outcome = await container.pipeline.run(RunRequest(agent="a", input="go"))
+    container = await container_for(Agent(name="a", model=model, tools=[ping]))
+    outcome = await container.pipeline.run(req())
     assert outcome.output == "done" and outcome.last_agent == "a"
     assert outcome.usage.requests == 2
     assert container.lifecycle.in_flight == 0
 
 
 async def test_max_turns_is_classified_and_its_usage_kept(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, container_for: Build
 ) -> None:
     looping = ScriptedModel(
         [
@@ -65,16 +100,16 @@ async def test_max_turns_is_classified_and_its_usage_kept(
             for i in range(5)
         ]
     )
-    container = container_for(Agent(name="a", model=looping, tools=[ping]), max_turns=2)
+    container = await container_for(Agent(name="a", model=looping, tools=[ping]), max_turns=2)
     with caplog.at_level(logging.INFO), pytest.raises(AgentHostError) as info:
-        await container.pipeline.run(RunRequest(agent="a", input="go"))
+        await container.pipeline.run(req())
     assert info.value.code is ErrorCode.MAX_TURNS_EXCEEDED
     assert container.lifecycle.in_flight == 0
     settled = next(r for r in caplog.records if r.getMessage() == "run failed")
     assert settled.requests == 2 and settled.input_tokens == 20  # type: ignore[attr-defined]
 
 
-async def test_output_guardrail_is_classified_with_its_name() -> None:
+async def test_output_guardrail_is_classified_with_its_name(container_for: Build) -> None:
     def reject(ctx: Any, agent: Any, output: Any) -> GuardrailFunctionOutput:
         return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
 
@@ -84,15 +119,17 @@ async def test_output_guardrail_is_classified_with_its_name() -> None:
         output_guardrails=[OutputGuardrail(guardrail_function=reject, name="no_secrets")],
     )
     with pytest.raises(AgentHostError) as info:
-        await container_for(agent).pipeline.run(RunRequest(agent="a", input="go"))
+        await (await container_for(agent)).pipeline.run(req())
     assert info.value.code is ErrorCode.GUARDRAIL_TRIPPED
     assert info.value.details["guardrail"] == "no_secrets"
 
 
-async def test_deadline_warns_then_cancels_and_settles(caplog: pytest.LogCaptureFixture) -> None:
-    container, _ = stalling_container(timeout_s=0.3, warning_ratio=0.5)
+async def test_deadline_warns_then_cancels_and_settles(
+    caplog: pytest.LogCaptureFixture, stalling_container: Stall
+) -> None:
+    container, _ = await stalling_container(timeout_s=0.3, warning_ratio=0.5)
     with caplog.at_level(logging.INFO), pytest.raises(AgentHostError) as info:
-        await container.pipeline.run(RunRequest(agent="a", input="go"))
+        await container.pipeline.run(req())
     assert info.value.code is ErrorCode.RUN_TIMEOUT
     messages = [r.getMessage() for r in caplog.records]
     assert "run approaching its deadline" in messages
@@ -100,9 +137,11 @@ async def test_deadline_warns_then_cancels_and_settles(caplog: pytest.LogCapture
     assert container.lifecycle.in_flight == 0
 
 
-async def test_cancelled_run_is_settled_as_cancelled(caplog: pytest.LogCaptureFixture) -> None:
-    container, entered = stalling_container()
-    task = asyncio.create_task(container.pipeline.run(RunRequest(agent="a", input="go")))
+async def test_cancelled_run_is_settled_as_cancelled(
+    caplog: pytest.LogCaptureFixture, stalling_container: Stall
+) -> None:
+    container, entered = await stalling_container()
+    task = asyncio.create_task(container.pipeline.run(req()))
     await entered.wait()
     assert container.lifecycle.in_flight == 1
     task.cancel()
@@ -112,10 +151,10 @@ async def test_cancelled_run_is_settled_as_cancelled(caplog: pytest.LogCaptureFi
     assert "run cancelled" in [r.getMessage() for r in caplog.records]
 
 
-async def test_stream_events_in_order() -> None:
+async def test_stream_events_in_order(container_for: Build) -> None:
     model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("ok")]])
-    container = container_for(Agent(name="a", model=model, tools=[ping]))
-    stream = container.pipeline.open_stream(RunRequest(agent="a", input="go"))
+    container = await container_for(Agent(name="a", model=model, tools=[ping]))
+    stream = await container.pipeline.open_stream(req())
     assert container.lifecycle.in_flight == 0  # a stream nobody iterates holds nothing
     kinds = []
     async for event in stream.events():
@@ -126,9 +165,9 @@ async def test_stream_events_in_order() -> None:
     assert container.lifecycle.in_flight == 0
 
 
-async def test_abort_fails_a_sync_run_with_the_given_error() -> None:
-    container, entered = stalling_container()
-    task = asyncio.create_task(container.pipeline.run(RunRequest(agent="a", input="go")))
+async def test_abort_fails_a_sync_run_with_the_given_error(stalling_container: Stall) -> None:
+    container, entered = await stalling_container()
+    task = asyncio.create_task(container.pipeline.run(req()))
     await entered.wait()
     assert container.lifecycle.abort_all(ShuttingDown("stopping")) == 1
     with pytest.raises(ShuttingDown):
@@ -136,9 +175,9 @@ async def test_abort_fails_a_sync_run_with_the_given_error() -> None:
     assert container.lifecycle.in_flight == 0
 
 
-async def test_abort_ends_a_stream_with_the_given_error() -> None:
-    container, entered = stalling_container()
-    stream = container.pipeline.open_stream(RunRequest(agent="a", input="go"))
+async def test_abort_ends_a_stream_with_the_given_error(stalling_container: Stall) -> None:
+    container, entered = await stalling_container()
+    stream = await container.pipeline.open_stream(req())
     events = stream.events()
     assert (await anext(events)).type == "run_started"
     pending = asyncio.ensure_future(anext(events))
@@ -151,13 +190,13 @@ async def test_abort_ends_a_stream_with_the_given_error() -> None:
     assert container.lifecycle.in_flight == 0
 
 
-async def test_refusals_happen_before_any_work() -> None:
-    container = container_for(Agent(name="a", model=ScriptedModel([])))
+async def test_refusals_happen_before_any_work(container_for: Build) -> None:
+    container = await container_for(Agent(name="a", model=ScriptedModel([])))
     with pytest.raises(AgentHostError) as unknown:
-        await container.pipeline.run(RunRequest(agent="b", input="go"))
+        await container.pipeline.run(req("b"))
     container.lifecycle.begin_drain()
     with pytest.raises(AgentHostError) as draining:
-        container.pipeline.open_stream(RunRequest(agent="a", input="go"))
+        await container.pipeline.open_stream(req())
     assert unknown.value.code is ErrorCode.AGENT_NOT_FOUND
     assert draining.value.code is ErrorCode.SHUTTING_DOWN
     assert container.lifecycle.in_flight == 0
