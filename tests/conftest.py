@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from agenthost.settings import DeploymentSettings, Settings
 from agenthost.store.database import Database
 from agenthost.store.migrate import upgrade
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.services import create_postgres_database, drop_postgres_database, flushed_redis
 from tests.waiting import eventually
 
 
@@ -38,6 +40,29 @@ async def migrate(url: str) -> None:
         await upgrade(db)
     finally:
         await db.aclose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (not migrated), dropped after the test."""
+    name = f"agenthost_test_{uuid.uuid4().hex[:12]}"
+    url = create_postgres_database(name)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
+
+
+@pytest.fixture
+def migrated_postgres(postgres_url: str) -> str:
+    asyncio.run(migrate(postgres_url))
+    return postgres_url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis database, emptied."""
+    return flushed_redis()
 
 
 @pytest.fixture(autouse=True)

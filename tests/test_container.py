@@ -2,8 +2,8 @@ import pytest
 from agents import Agent
 
 from agenthost.container import build_container
-from agenthost.models.demo import DemoModel
 from agenthost.models.budget import BudgetModel
+from agenthost.models.demo import DemoModel
 from agenthost.models.retry import RetryingModel
 from agenthost.registry import AgentRegistry
 from agenthost.settings import ConfigError, DeploymentSettings, Settings

@@ -41,7 +41,7 @@ def database_url(raw: str) -> URL:
         raise ConfigError(
             f"AGENTHOST_DATABASE_URL: unsupported database {backend!r}; use sqlite or postgresql"
         )
-    if url.drivername not in (backend, driver):
+    if "+" in url.drivername and url.drivername != driver:
         raise ConfigError(f"AGENTHOST_DATABASE_URL: use the {driver!r} driver (or none)")
     if backend == "sqlite" and url.database in (None, "", ":memory:"):
         raise ConfigError("AGENTHOST_DATABASE_URL: SQLite needs a file path, e.g. sqlite:///x.db")
