@@ -13,9 +13,11 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-## Start the server with the example agents on the embedded default (port 8000).
+## Migrate the embedded SQLite database, then serve the example agents on port 8000 in dev
+## mode (no API keys; see the README to run with keys).
 run: $(INSTALLED)
-	$(BIN)/agenthost serve
+	$(BIN)/agenthost db upgrade
+	$(BIN)/agenthost serve --dev-mode
 
 ## Lint, type-check and run the whole test suite.
 test: lint typecheck pytest

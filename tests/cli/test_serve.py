@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,62 +12,17 @@ import httpx2
 import pytest
 
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.processes import Servers, wait_ready
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture
 def serve(mock_llm: MockLLMServer) -> Iterator[object]:
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(workers: int = 1, grace_s: float = 20) -> tuple[subprocess.Popen[bytes], str]:
-        port = free_port()
-        deployment = {
-            "name": "mock",
-            "model": "mock-gpt",
-            "serves": ["*"],
-            "base_url": mock_llm.base_url,
-        }
-        env = {
-            **os.environ,
-            "AGENTHOST_AGENTS": "tests.cli.serve_agents:registry",
-            "AGENTHOST_DEPLOYMENTS": json.dumps([deployment]),
-            "AGENTHOST_PORT": str(port),
-            "AGENTHOST_WORKERS": str(workers),
-            "AGENTHOST_SHUTDOWN_GRACE_S": str(grace_s),
-            "AGENTHOST_LOG_FORMAT": "json",
-        }
-        command = [sys.executable, "-m", "agenthost", "serve"]
-        # A session of its own, as under a service manager: tests can signal its whole group.
-        process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        processes.append(process)
-        return process, f"http://127.0.0.1:{port}"
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-async def wait_ready(client: httpx2.AsyncClient, process: subprocess.Popen[bytes]) -> None:
-    async def ready() -> bool:
-        assert process.poll() is None, "server exited during start-up"
-        try:
-            return (await client.get("/ready")).status_code == 200
-        except httpx2.TransportError:
-            return False
-
-    await eventually(ready, timeout_s=30)
+    servers = Servers(mock_llm)
+    yield servers.start
+    servers.kill_all()
 
 
 async def test_sigterm_lets_the_in_flight_run_finish(

@@ -16,11 +16,20 @@ def serve_command(
     agents: Annotated[
         str | None, typer.Option(help="module:attribute of the AgentRegistry to serve.")
     ] = None,
+    dev_mode: Annotated[
+        bool | None,
+        typer.Option(
+            "--dev-mode/--no-dev-mode",
+            help="No API keys: requests without one act as the 'dev' tenant. Local demos only.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (defaults from AGENTHOST_* settings)."""
     from agenthost.api.server import serve
 
-    settings = settings_from(host=host, port=port, workers=workers, agents=agents)
+    settings = settings_from(
+        host=host, port=port, workers=workers, agents=agents, dev_mode=dev_mode
+    )
     try:
         serve(settings)
     except CONFIG_ERRORS as exc:

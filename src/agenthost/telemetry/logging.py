@@ -168,8 +168,9 @@ def _route_uvicorn_loggers() -> None:
     access.handlers.clear()
     access.propagate = False
     access.disabled = True
-    # One INFO line per upstream HTTP request is noise next to our own run and access logs.
-    for chatty in ("httpx", "httpx2", "httpcore", "openai"):
+    # One INFO line per upstream HTTP request is noise next to our own run and access logs;
+    # alembic describes its migration context each time the schema is checked.
+    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 

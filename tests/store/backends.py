@@ -1,0 +1,49 @@
+"""Database fixtures for tests that must hold on SQLite and on PostgreSQL alike.
+
+``db`` is parametrized over both backends (PostgreSQL runs are integration tests);
+``sqlite_db`` is the test's own migrated SQLite file only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agenthost.settings import Settings
+from agenthost.store.database import Database
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.integration),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database: the test's SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return Settings().database_url.get_secret_value()
+    url: str = request.getfixturevalue("migrated_postgres")
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.aclose()
+
+
+@pytest.fixture
+async def sqlite_db() -> AsyncIterator[Database]:
+    database = Database(Settings().database_url.get_secret_value())
+    try:
+        yield database
+    finally:
+        await database.aclose()
+
+
+__all__ = ["database_url", "db", "sqlite_db"]
