@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agenthost.api.middleware.auth import scope_principal
 from agenthost.api.middleware.request_id import scope_request_id
 
 ACCESS_LOGGER = "agenthost.access"
@@ -83,6 +84,7 @@ class AccessLogMiddleware:
         outcome: dict[str, Any],
     ) -> None:
         duration_ms = round((time.perf_counter() - started_at) * 1000, 3)
+        principal = scope_principal(scope)
         method = scope.get("method", "")
         path = scope.get("path", "")
         fields: dict[str, Any] = {
@@ -93,6 +95,8 @@ class AccessLogMiddleware:
             "duration_ms": duration_ms,
             "request_id": scope_request_id(scope),
             "client": _client(scope),
+            "tenant": principal.tenant.id if principal else None,
+            "api_key_id": principal.key_id if principal else None,
             "response_bytes": sent_bytes,
             "http_version": scope.get("http_version"),
             **outcome,
