@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from agenthost.errors import DependencyUnavailable
 from agenthost.settings import ConfigError
 from agenthost.store.database import Database, database_url
 from agenthost.store.migrate import current_revision, head_revision, require_current, upgrade
@@ -82,3 +84,14 @@ def test_unsupported_database_urls_are_refused(raw: str) -> None:
 def test_passwords_stay_out_of_messages() -> None:
     db = Database("postgresql://user:hunter2@127.0.0.1:1/db")
     assert "hunter2" not in db.display_url
+
+
+async def test_an_unreachable_database_is_a_503_not_a_crash() -> None:
+    db = Database("postgresql://postgres@127.0.0.1:1/nothing")
+    try:
+        with pytest.raises(DependencyUnavailable) as info:
+            async with db.transaction() as tx:
+                await tx.execute(text("SELECT 1"))
+    finally:
+        await db.aclose()
+    assert info.value.status == 503 and info.value.retriable

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,9 +23,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from agenthost.errors import DependencyUnavailable
 from agenthost.settings import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+UNAVAILABLE_RETRY_AFTER_S = 1.0
+# Connection refused or lost, pool exhausted, SQLite still locked after its busy timeout.
+UNAVAILABLE = (OSError, OperationalError, InterfaceError, SQLAlchemyTimeoutError)
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SCHEME_ALIASES = {"postgres": "postgresql"}
 
@@ -77,9 +82,17 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        A database that cannot be reached (or stays locked) is DependencyUnavailable (503).
+        """
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except UNAVAILABLE as exc:
+            raise DependencyUnavailable(
+                "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
+            ) from exc
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

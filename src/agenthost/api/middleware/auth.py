@@ -9,15 +9,19 @@ response gets ``RateLimit-*`` headers.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthost.api.errors import GUIDE_ROUTE, problem_response
 from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.container import Container
-from agenthost.errors import AgentHostError, Unauthenticated
+from agenthost.errors import AgentHostError, InternalError, Unauthenticated
 from agenthost.tenancy.principal import Principal
 from agenthost.tenancy.ratelimit import Window
+
+logger = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
@@ -58,7 +62,10 @@ class AuthMiddleware:
             return
         try:
             window = await self._admit(container, scope)
-        except AgentHostError as error:
+        except Exception as exc:
+            error = exc if isinstance(exc, AgentHostError) else InternalError()
+            if error is not exc:
+                logger.error("authentication failed unexpectedly", exc_info=exc)
             response = problem_response(
                 error, scope_request_id(scope), guide_style=scope["path"] == GUIDE_ROUTE
             )

@@ -63,19 +63,25 @@ async def append(
 
 
 async def pop(tx: AsyncSession, tenant_id: str, session_id: str) -> str | None:
-    last = (
-        await tx.execute(
-            select(SessionItemRow.id, SessionItemRow.data)
-            .where(SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id)
-            .order_by(SessionItemRow.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
-    ).first()
-    if last is None:
-        return None
-    await tx.execute(delete(SessionItemRow).where(SessionItemRow.id == last.id))
-    return str(last.data)
+    while True:
+        last = (
+            await tx.execute(
+                select(SessionItemRow.id, SessionItemRow.data)
+                .where(
+                    SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id
+                )
+                .order_by(SessionItemRow.id.desc())
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
+        if last is None:
+            return None
+        result = await tx.execute(delete(SessionItemRow).where(SessionItemRow.id == last.id))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return str(last.data)
+        # SQLite ignores FOR UPDATE: a concurrent pop took this item between our read and our
+        # delete. Our delete holds the write lock now, so reading again sees the latest items.
 
 
 async def clear(tx: AsyncSession, tenant_id: str, session_id: str) -> None:
