@@ -5,6 +5,7 @@ Only ``api/errors.py`` turns these into HTTP responses; everything else raises t
 
 from __future__ import annotations
 
+import copy
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +70,14 @@ class AgentHostError(Exception):
         self.headers = headers or {}
         super().__init__(self.message)
 
+    def for_run(self, run_id: str) -> AgentHostError:
+        """A copy naming the run it ended (``run_id`` in the body, ``X-Run-ID`` header), so a
+        caller can look up its record. A copy: one error may end several runs (shutdown)."""
+        error = copy.copy(self)
+        error.details = {**self.details, "run_id": run_id}
+        error.headers = {**self.headers, "X-Run-ID": run_id}
+        return error
+
 
 class ValidationFailed(AgentHostError):
     code, status, title = ErrorCode.VALIDATION_ERROR, 422, "The request is invalid"
@@ -86,6 +95,10 @@ class MalformedRequest(AgentHostError):
 
 class Unauthenticated(AgentHostError):
     code, status, title = ErrorCode.UNAUTHENTICATED, 401, "Authentication required"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'Bearer realm="agenthost"')
 
 
 class Forbidden(AgentHostError):

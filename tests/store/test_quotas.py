@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import text
+
 from agenthost.store.database import Database
-from agenthost.store.repositories import quotas
+from agenthost.store.repositories import quotas, runs
+from agenthost.store.tables import RunRow
 from agenthost.tenancy.auth import ensure_tenant
+from tests.waiting import eventually
 
 PERIOD = "2031-05"
 
@@ -111,3 +116,52 @@ async def test_expired_slots_are_reclaimed(db: Database) -> None:
     results = await asyncio.gather(*(_take(db, "acme", f"run_{i}", 2, later) for i in range(10)))
     assert results.count(True) == 2
     assert await _held(db, "acme", later) == 2
+
+
+async def _someone_waits_for_a_lock(db: Database) -> bool:
+    async with db.transaction() as tx:
+        waiting = await tx.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return bool(waiting)
+
+
+@pytest.mark.integration
+async def test_slot_and_slotless_admissions_do_not_deadlock(migrated_postgres: str) -> None:
+    """An admission holding the month's counter inserts its run record (a foreign-key check on
+    the tenant) while another admission holds the tenant's slot lock and waits for the counter.
+    The slot lock must not block foreign-key checks, or PostgreSQL aborts one as a deadlock."""
+    db = Database(migrated_postgres)
+    try:
+        await ensure_tenant(db, "acme", "Acme")
+        assert await _count(db, "acme", None)  # the month's counter row exists
+        now = datetime.now(UTC)
+
+        async def admit_with_a_slot() -> None:
+            async with db.transaction() as tx:
+                assert await quotas.take_slot(
+                    tx, "acme", "run_a", 1, now, now + timedelta(seconds=60)
+                )
+                assert await quotas.count_run(tx, "acme", PERIOD, None)
+
+        async with db.transaction() as tx:
+            assert await quotas.count_run(tx, "acme", PERIOD, None)
+            other = asyncio.create_task(admit_with_a_slot())
+            await eventually(lambda: _someone_waits_for_a_lock(db))
+            record = RunRow(
+                id="run_b",
+                tenant_id="acme",
+                agent="a",
+                mode="sync",
+                status="running",
+                day="2031-05-01",
+                created_at=now,
+            )
+            await runs.insert(tx, record)
+        await other
+        assert await _counted(db, "acme") == 3
+    finally:
+        await db.aclose()

@@ -17,7 +17,6 @@ from agenthost.api.schemas.admin import KeyCreated, KeyOut, TenantOut
 from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
 from agenthost.container import build_container
 from agenthost.errors import AgentHostError
-from agenthost.settings import describe_validation_error
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 
@@ -31,7 +30,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _with_admin(action: Callable[[TenantAdmin], Awaitable[T]]) -> T:
     async def run() -> T:
-        container = build_container(settings_from())
+        # Administration never needs dev mode (nor its tenant, nor its warning).
+        container = build_container(settings_from(dev_mode=False))
         try:
             await container.start()
             return await action(container.admin)
@@ -48,11 +48,25 @@ def _with_admin(action: Callable[[TenantAdmin], Awaitable[T]]) -> T:
         fail(f"cannot reach the database: {exc}")
 
 
+# Fields whose command-line name is not ``--`` + the field name with dashes.
+_FIELD_OPTIONS = {
+    "id": "ID",
+    "allowed_agents": "--agents",
+    "scopes": "--scope",
+    "expires_at": "--expires-in-days",
+}
+
+
 def _spec(model: type[BaseModel], **values: Any) -> Any:
     try:
         return model.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        fail(describe_validation_error(exc).replace("AGENTHOST_", "--").lower())
+        lines = ["invalid input:"]
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            option = _FIELD_OPTIONS.get(field, "--" + field.replace("_", "-"))
+            lines.append(f"  {option}: {error['msg']}")
+        fail("\n".join(lines))
 
 
 def _print(rows: list[BaseModel], columns: list[str], as_json: bool) -> None:

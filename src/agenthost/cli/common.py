@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agenthost.registry import RegistryError
 from agenthost.settings import ConfigError, Settings, load_settings
@@ -21,7 +22,8 @@ def settings_from(**options: Any) -> Settings:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    # The message may quote user input ("[/x]"): it must not be parsed as console markup.
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -31,7 +31,7 @@ class Settlement:
     async def settling(self, state: RunState) -> AsyncIterator[None]:
         """Hold an in-flight slot for the block; settle ``state`` however it ends.
 
-        Errors leave the block classified as AgentHostError.
+        Errors leave the block classified as AgentHostError naming the run.
         """
         self._lifecycle.run_started(state)
         try:
@@ -42,9 +42,7 @@ class Settlement:
             state.error_message = error.message
             if error.code is ErrorCode.INTERNAL and error is not exc:
                 logger.error("run failed unexpectedly", exc_info=exc, extra=_ids(state))
-            if error is exc:
-                raise
-            raise error from exc
+            raise error.for_run(state.request.run_id) from exc
         except BaseException:  # cancelled (client gone, shutdown): settle, then propagate
             self._cancelled(state)
             raise

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +30,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 UNAVAILABLE_RETRY_AFTER_S = 1.0
 # Connection refused or lost, pool exhausted, SQLite still locked after its busy timeout.
 UNAVAILABLE = (OSError, OperationalError, InterfaceError, SQLAlchemyTimeoutError)
+# PostgreSQL's serialization failure and deadlock: the transaction may succeed if retried.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SCHEME_ALIASES = {"postgres": "postgresql"}
 
@@ -92,6 +94,13 @@ class Database:
         except UNAVAILABLE as exc:
             raise DependencyUnavailable(
                 "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
+            ) from exc
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in TRANSIENT_SQLSTATES:
+                raise
+            raise DependencyUnavailable(
+                "the database could not complete the transaction; retry",
+                retry_after=UNAVAILABLE_RETRY_AFTER_S,
             ) from exc
 
     async def ping(self) -> None:

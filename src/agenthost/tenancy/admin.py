@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from agenthost.errors import Conflict, KeyNotFound, TenantNotFound, ValidationFailed
 from agenthost.registry import AgentRegistry
 from agenthost.store.database import Database
@@ -29,11 +31,16 @@ class TenantAdmin:
         self._check_references(spec)
         now = utcnow()
         values = spec.model_dump(mode="json")
-        async with self._db.transaction() as tx:
-            if await tenant_rows.get(tx, spec.id) is not None:
-                raise Conflict(f"tenant {spec.id!r} already exists")
-            row = TenantRow(**values, disabled=False, created_at=now, updated_at=now)
-            await tenant_rows.add(tx, row)
+        exists = Conflict(f"tenant {spec.id!r} already exists")
+        try:
+            async with self._db.transaction() as tx:
+                if await tenant_rows.get(tx, spec.id) is not None:
+                    raise exists
+                row = TenantRow(**values, disabled=False, created_at=now, updated_at=now)
+                await tenant_rows.add(tx, row)
+        except IntegrityError:
+            # Created by a concurrent request between our check and our insert.
+            raise exists from None
         return row
 
     async def list_tenants(self) -> Sequence[TenantRow]:

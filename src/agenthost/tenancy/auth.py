@@ -30,18 +30,27 @@ class Authenticator:
     def __init__(self, db: Database, *, dev_mode: bool) -> None:
         self._db = db
         self._dev_mode = dev_mode
-        self._dev: Principal | None = None
 
     async def start(self) -> None:
         """In dev mode, make sure the dev tenant exists, and say loudly that keys are off."""
         if not self._dev_mode:
             return
-        self._dev = await operator(self._db, DEV_TENANT)
+        await operator(self._db, DEV_TENANT)
         logger.warning(
             "DEV MODE: API keys are not required; requests without a key act as tenant %r with "
             "every scope, including admin. Never expose this server.",
             DEV_TENANT,
         )
+
+    async def _dev_principal(self) -> Principal:
+        """The dev tenant as it is now: an administrator may limit or disable it too."""
+        async with self._db.transaction() as tx:
+            row = await tenant_rows.get(tx, DEV_TENANT)
+        if row is None:  # deleted behind our back: recreate it
+            return await operator(self._db, DEV_TENANT)
+        if row.disabled:
+            raise Forbidden(f"the {DEV_TENANT!r} tenant is disabled")
+        return Principal(tenant_from_row(row), None, frozenset(Scope))
 
     @property
     def dev_mode(self) -> bool:
@@ -49,8 +58,8 @@ class Authenticator:
 
     async def authenticate(self, presented: str | None) -> Principal:
         if presented is None:
-            if self._dev is not None:
-                return self._dev
+            if self._dev_mode:
+                return await self._dev_principal()
             raise Unauthenticated(UNAUTHENTICATED)
         prefix = keys.prefix_of(presented)
         found = None

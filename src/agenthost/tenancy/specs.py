@@ -55,6 +55,9 @@ class TenantUpdate(TenantLimits):
 
     name: str | None = Field(default=None, max_length=200)
     disabled: bool | None = None
+    agent_overrides: dict[AgentName, AgentOverrideSpec] | None = Field(  # type: ignore[assignment]
+        default=None, max_length=1000, description="null removes every override."
+    )
 
 
 def _future(value: datetime | None) -> datetime | None:

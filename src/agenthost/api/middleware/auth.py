@@ -1,7 +1,8 @@
 """Authentication and rate limiting, before any route runs.
 
-Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document),
-which are rate limited per client IP instead. Failed authentications count against the
+Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document).
+Those are rate limited per client IP instead — except the probes, which must answer however
+busy one IP (a load balancer, the kubelet) is. Failed authentications count against the
 client IP's limit too, so guessing keys is slowed down. A request that passes carries its
 :class:`~agenthost.tenancy.principal.Principal` in ``scope["state"]["principal"]`` and its
 response gets ``RateLimit-*`` headers.
@@ -17,7 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agenthost.api.errors import GUIDE_ROUTE, problem_response
 from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.container import Container
-from agenthost.errors import AgentHostError, InternalError, Unauthenticated
+from agenthost.errors import (
+    AgentHostError,
+    DependencyUnavailable,
+    InternalError,
+    Unauthenticated,
+)
 from agenthost.tenancy.principal import Principal
 from agenthost.tenancy.ratelimit import Window
 
@@ -26,6 +32,7 @@ logger = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 )
+PROBES = frozenset({"/health", "/ready"})
 PRINCIPAL = "principal"
 
 
@@ -86,8 +93,13 @@ class AuthMiddleware:
     @staticmethod
     async def _admit(container: Container, scope: Scope) -> Window | None:
         limits = container.rate_limits
+        if scope["path"] in PROBES:
+            return None
         if scope["path"] in PUBLIC_PATHS:
-            return await limits.for_ip(client_ip(scope))
+            try:
+                return await limits.for_ip(client_ip(scope))
+            except DependencyUnavailable:
+                return None  # the open routes stay open while rate limiting is down
         try:
             principal = await container.authenticator.authenticate(
                 presented_key(Headers(scope=scope))

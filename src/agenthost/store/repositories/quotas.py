@@ -57,9 +57,14 @@ async def take_slot(
     """Take one of ``limit`` concurrency slots for ``run_id``; False if all are taken.
 
     Expired leases (runs of a crashed process) are freed first. On PostgreSQL the tenant row is
-    locked so that concurrent transactions count slots one after another.
+    locked so that concurrent transactions count slots one after another. The lock is ``FOR NO
+    KEY UPDATE``: unlike ``FOR UPDATE`` it does not block the foreign-key checks of inserts that
+    reference the tenant (quota counters, run records), which would deadlock with a concurrent
+    admission that already holds the month's counter and is about to insert its run record.
     """
-    await tx.execute(select(TenantRow.id).where(TenantRow.id == tenant_id).with_for_update())
+    await tx.execute(
+        select(TenantRow.id).where(TenantRow.id == tenant_id).with_for_update(key_share=True)
+    )
     await tx.execute(
         delete(RunSlotRow).where(RunSlotRow.tenant_id == tenant_id, RunSlotRow.expires_at <= now)
     )

@@ -1,0 +1,193 @@
+"""Authentication: keys become principals; every failure is the same 401."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+
+from agenthost.errors import ErrorCode, Forbidden, TenantNotFound, Unauthenticated
+from agenthost.registry import AgentRegistry
+from agenthost.store.database import Database
+from agenthost.store.tables import ApiKeyRow, TenantRow
+from agenthost.tenancy import keys
+from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.auth import Authenticator, operator
+from agenthost.tenancy.principal import DEV_TENANT, Scope
+from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
+
+
+@pytest.fixture
+async def admin(sqlite_db: Database) -> TenantAdmin:
+    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True)
+    await admin.create_tenant(TenantCreate(id="acme", name="Acme", runs_per_month=7))
+    return admin
+
+
+@pytest.fixture
+def auth(sqlite_db: Database) -> Authenticator:
+    return Authenticator(sqlite_db, dev_mode=False)
+
+
+async def _key(admin: TenantAdmin, **spec: object) -> tuple[ApiKeyRow, str]:
+    return await admin.create_key("acme", KeyCreate.model_validate(spec))
+
+
+async def _row(db: Database, key_id: str) -> ApiKeyRow:
+    async with db.transaction() as tx:
+        row = await tx.get(ApiKeyRow, key_id)
+    assert row is not None
+    return row
+
+
+async def _set_key(db: Database, key_id: str, **values: object) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(**values))
+
+
+async def test_a_valid_key_is_its_tenant_with_its_scopes(
+    admin: TenantAdmin, auth: Authenticator
+) -> None:
+    row, plaintext = await _key(admin, scopes=["runs:read"], rate_limit="5/second")
+    principal = await auth.authenticate(plaintext)
+    assert principal.tenant.id == "acme"
+    assert principal.tenant.name == "Acme"
+    assert principal.tenant.runs_per_month == 7
+    assert principal.key_id == row.id
+    assert principal.scopes == frozenset({"runs:read"})
+    assert principal.rate_limit == "5/second"
+    principal.require(Scope.RUNS_READ)
+    with pytest.raises(Forbidden, match="runs:write"):
+        principal.require(Scope.RUNS_WRITE)
+
+
+async def _failure(auth: Authenticator, presented: str | None) -> Unauthenticated:
+    with pytest.raises(Unauthenticated) as info:
+        await auth.authenticate(presented)
+    return info.value
+
+
+async def test_every_authentication_failure_looks_the_same(
+    sqlite_db: Database, admin: TenantAdmin, auth: Authenticator
+) -> None:
+    valid, valid_plaintext = await _key(admin)
+    expired, expired_plaintext = await _key(admin)
+    await _set_key(sqlite_db, expired.id, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    revoked, revoked_plaintext = await _key(admin)
+    await admin.revoke_key(revoked.id)
+    presented = {
+        "missing": None,
+        "malformed": "not-a-key",
+        "short prefix": "ahk_abc_secret",
+        "unknown prefix": keys.generate().plaintext,
+        "wrong secret": f"ahk_{valid.prefix}_{'x' * 43}",
+        "expired": expired_plaintext,
+        "revoked": revoked_plaintext,
+    }
+    failures = {case: await _failure(auth, key) for case, key in presented.items()}
+    answers = {
+        case: (f.message, f.status, f.code, f.details, f.headers) for case, f in failures.items()
+    }
+    assert all(answer == answers["missing"] for answer in answers.values()), answers
+    assert failures["missing"].status == 401
+    assert failures["missing"].code == ErrorCode.UNAUTHENTICATED
+    # The valid key of the same tenant still works: the failures were about the keys.
+    assert (await auth.authenticate(valid_plaintext)).key_id == valid.id
+
+
+async def test_a_disabled_tenant_is_forbidden_not_unauthenticated(
+    admin: TenantAdmin, auth: Authenticator
+) -> None:
+    _, plaintext = await _key(admin)
+    await admin.update_tenant("acme", TenantUpdate(disabled=True))
+    with pytest.raises(Forbidden) as info:
+        await auth.authenticate(plaintext)
+    assert info.value.status == 403
+    await admin.update_tenant("acme", TenantUpdate(disabled=False))
+    assert (await auth.authenticate(plaintext)).tenant.id == "acme"
+
+
+async def test_last_used_is_written_at_most_once_a_minute(
+    sqlite_db: Database, admin: TenantAdmin, auth: Authenticator
+) -> None:
+    row, plaintext = await _key(admin)
+    assert row.last_used_at is None
+    before = datetime.now(UTC)
+    await auth.authenticate(plaintext)
+    first = (await _row(sqlite_db, row.id)).last_used_at
+    assert first is not None
+    assert first >= before - timedelta(seconds=1)
+    await auth.authenticate(plaintext)
+    assert (await _row(sqlite_db, row.id)).last_used_at == first
+
+    stale = datetime.now(UTC) - timedelta(minutes=2)
+    await _set_key(sqlite_db, row.id, last_used_at=stale)
+    await auth.authenticate(plaintext)
+    refreshed = (await _row(sqlite_db, row.id)).last_used_at
+    assert refreshed is not None
+    assert refreshed > stale + timedelta(minutes=1)
+
+
+async def test_the_database_holds_no_plaintext_key(sqlite_db: Database, admin: TenantAdmin) -> None:
+    row, plaintext = await _key(admin, name="ci")
+    secret = plaintext.split("_", 2)[2]
+    async with sqlite_db.transaction() as tx:
+        rows = (await tx.execute(text("SELECT * FROM api_keys"))).all()
+    assert len(rows) == 1
+    for value in rows[0]:
+        assert plaintext not in str(value)
+        assert secret not in str(value)
+    assert row.key_hash == keys.digest(plaintext)
+
+
+async def test_dev_mode_without_a_key_is_the_dev_tenant_with_every_scope(
+    sqlite_db: Database,
+) -> None:
+    auth = Authenticator(sqlite_db, dev_mode=True)
+    await auth.start()
+    principal = await auth.authenticate(None)
+    assert principal.tenant.id == DEV_TENANT
+    assert principal.key_id is None
+    assert principal.scopes == frozenset(Scope)
+    async with sqlite_db.transaction() as tx:
+        dev = await tx.scalar(select(TenantRow).where(TenantRow.id == DEV_TENANT))
+    assert dev is not None
+    assert not dev.disabled
+    # A key that is presented is still checked.
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(keys.generate().plaintext)
+
+
+async def test_the_dev_tenant_is_read_afresh_so_it_can_be_limited_or_disabled(
+    sqlite_db: Database,
+) -> None:
+    auth = Authenticator(sqlite_db, dev_mode=True)
+    await auth.start()
+    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True)
+    await admin.update_tenant(DEV_TENANT, TenantUpdate(runs_per_month=3))
+    assert (await auth.authenticate(None)).tenant.runs_per_month == 3
+    await admin.update_tenant(DEV_TENANT, TenantUpdate(disabled=True))
+    with pytest.raises(Forbidden):
+        await auth.authenticate(None)
+
+
+async def test_without_dev_mode_start_creates_no_dev_tenant(
+    sqlite_db: Database, auth: Authenticator
+) -> None:
+    await auth.start()
+    assert not auth.dev_mode
+    with pytest.raises(Unauthenticated):
+        await auth.authenticate(None)
+    async with sqlite_db.transaction() as tx:
+        assert await tx.get(TenantRow, DEV_TENANT) is None
+
+
+async def test_operator_acts_as_an_existing_tenant_only(
+    sqlite_db: Database, admin: TenantAdmin
+) -> None:
+    principal = await operator(sqlite_db, "acme")
+    assert principal.tenant.id == "acme"
+    assert principal.scopes == frozenset(Scope)
+    with pytest.raises(TenantNotFound):
+        await operator(sqlite_db, "nobody")
