@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from starlette.responses import JSONResponse
 
 from agenthost.api.deps import LifecycleDep
 from agenthost.container import Container
+from agenthost.execution.lifecycle import Lifecycle
 
 router = APIRouter(tags=["health"])
 
@@ -22,35 +24,40 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _passes(check: Any) -> bool:
+async def _passes(check: Awaitable[object]) -> bool:
+    """The check finished in time without raising and did not answer False."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
-            await check
+            return (await check) is not False
     except Exception:
         return False
-    return True
 
 
 async def _dependencies(container: Container) -> tuple[bool, dict[str, str]]:
     """Whether runs can be served, and the state of each dependency."""
-    checks: dict[str, str] = {}
     database_ok = await _passes(container.db.ping())
-    checks["database"] = "ok" if database_ok else "unreachable"
+    checks = {"database": "ok" if database_ok else "unreachable"}
     ok = database_ok
-    limits = container.rate_limits
-    if limits.backend == "redis":
-        redis_ok = await _passes(limits.check_storage()) and limits.healthy
+    if container.rate_limits.backend == "redis":
+        redis_ok = await _passes(container.rate_limits.check_storage())
         fail_open = container.settings.redis_failure_mode == "open"
-        checks["redis"] = (
-            "ok"
-            if redis_ok
-            else "unreachable (failing open: no rate limits)"
-            if fail_open
-            else "unreachable (failing closed: refusing requests)"
-        )
+        if redis_ok:
+            checks["redis"] = "ok"
+        elif fail_open:
+            checks["redis"] = "unreachable (failing open: no rate limits)"
+        else:
+            checks["redis"] = "unreachable (failing closed: refusing requests)"
         ok = ok and (redis_ok or fail_open)
     checks["auth"] = "dev mode (no keys)" if container.authenticator.dev_mode else "api keys"
     return ok, checks
+
+
+def _status(lifecycle: Lifecycle, dependencies_ok: bool) -> str:
+    if lifecycle.draining:
+        return "draining"
+    if not lifecycle.accepting:
+        return "starting"
+    return "ready" if dependencies_ok else "degraded"
 
 
 @router.get(
@@ -67,17 +74,10 @@ async def ready(request: Request, lifecycle: LifecycleDep) -> JSONResponse:
     failing closed)."""
     container: Container | None = getattr(request.app.state, "container", None)
     ok, checks = (False, {}) if container is None else await _dependencies(container)
-    ready = lifecycle.accepting and ok
-    status = (
-        "ready"
-        if ready
-        else "draining"
-        if lifecycle.draining
-        else ("starting" if not lifecycle.accepting else "degraded")
-    )
+    status = _status(lifecycle, ok)
     body: dict[str, Any] = {
         "status": status,
         "in_flight_runs": lifecycle.in_flight,
         "checks": checks,
     }
-    return JSONResponse(body, status_code=200 if ready else 503)
+    return JSONResponse(body, status_code=200 if status == "ready" else 503)

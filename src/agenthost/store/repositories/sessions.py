@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthost.store.repositories.upsert import insert_ignore
@@ -14,15 +14,6 @@ from agenthost.store.tables import SessionItemRow, SessionRow
 
 async def get(tx: AsyncSession, tenant_id: str, session_id: str) -> SessionRow | None:
     return await tx.get(SessionRow, (tenant_id, session_id))
-
-
-async def item_count(tx: AsyncSession, tenant_id: str, session_id: str) -> int:
-    count = await tx.scalar(
-        select(func.count())
-        .select_from(SessionItemRow)
-        .where(SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id)
-    )
-    return count or 0
 
 
 async def items(tx: AsyncSession, tenant_id: str, session_id: str, limit: int | None) -> list[str]:
