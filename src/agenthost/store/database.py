@@ -66,6 +66,10 @@ class Database:
         if self.is_sqlite:
             assert self.url.database is not None
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            # SQLite has one writer at a time. With one connection per process, transactions
+            # queue in the event loop instead of in SQLite's busy handler, which sleeps and
+            # retries (a p99 of a second under load); other processes still use that handler.
+            options.update(pool_size=1, max_overflow=0)
         else:
             options.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
