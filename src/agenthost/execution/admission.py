@@ -8,16 +8,39 @@ runs) together with the run record, in one transaction. A refusal holds nothing.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from agenthost.errors import Forbidden, NotImplementedFeature, ShuttingDown
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
 from agenthost.execution.types import RunMode, RunRequest, RunState
-from agenthost.registry import AgentRegistry
+from agenthost.registry import AgentRegistry, RegisteredAgent
 from agenthost.security.input import clean_input
 from agenthost.settings import Settings
 from agenthost.tenancy.ledger import Ledger
+from agenthost.tenancy.principal import AgentOverride, Tenant
 from agenthost.tenancy.sessions import SessionStore
+
+
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    timeout_s: float
+    warning_ratio: float
+    max_turns: int
+    token_limit: int | None
+
+
+def run_limits(entry: RegisteredAgent, tenant: Tenant, settings: Settings) -> RunLimits:
+    """What a run of ``entry`` for ``tenant`` may use: the tenant's override of the agent,
+    else the agent's policy, else the settings' defaults."""
+    override = tenant.overrides.get(entry.name) or AgentOverride()
+    policy = entry.policy
+    return RunLimits(
+        timeout_s=override.timeout_s or policy.timeout_s or settings.run_timeout_s,
+        warning_ratio=policy.warning_ratio or settings.run_warning_ratio,
+        max_turns=override.max_turns or policy.max_turns or settings.max_turns,
+        token_limit=override.tokens_per_run or tenant.tokens_per_run,
+    )
 
 
 class Admission:
@@ -60,19 +83,16 @@ class Admission:
         agent = entry.agent
         if override is not None and override.model is not None:
             agent = agent.clone(model=override.model)
-        policy = entry.policy
-        settings = self._settings
+        limits = run_limits(entry, tenant, self._settings)
         return RunState(
             request=request,
             entry=entry,
             agent=agent,
-            input=clean_input(request.input, max_chars=settings.max_input_chars),
-            timeout_s=(override and override.timeout_s)
-            or policy.timeout_s
-            or settings.run_timeout_s,
-            warning_ratio=policy.warning_ratio or settings.run_warning_ratio,
-            max_turns=(override and override.max_turns) or policy.max_turns or settings.max_turns,
-            token_limit=(override and override.tokens_per_run) or tenant.tokens_per_run,
+            input=clean_input(request.input, max_chars=self._settings.max_input_chars),
+            timeout_s=limits.timeout_s,
+            warning_ratio=limits.warning_ratio,
+            max_turns=limits.max_turns,
+            token_limit=limits.token_limit,
             mode=mode,
             session=(
                 None

@@ -13,6 +13,7 @@ from agenthost.api.disconnect import unless_disconnected
 from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.runs import AgentList, AgentOut, RunCreate, RunResponse, UsageOut
 from agenthost.api.sse import sse_response
+from agenthost.execution.admission import run_limits
 from agenthost.execution.types import RunRequest
 
 router = APIRouter(prefix="/v1", tags=["runs"])
@@ -29,23 +30,25 @@ STREAM_DESCRIPTION = (
 
 @router.get("/agents", response_model=AgentList, responses=problem_responses(401, 403, 429))
 async def list_agents(container: ContainerDep, principal: PrincipalDep) -> AgentList:
-    """The agents the caller's tenant may run."""
-    settings = container.settings
+    """The agents the caller's tenant may run, with its limits for each."""
     tenant = principal.tenant
-    return AgentList(
-        agents=[
+    agents = []
+    for entry in container.registry:
+        if not tenant.may_use(entry.name):
+            continue
+        limits = run_limits(entry, tenant, container.settings)
+        agents.append(
             AgentOut(
                 name=entry.name,
                 description=entry.policy.description,
                 version=entry.version,
-                timeout_s=entry.policy.timeout_s or settings.run_timeout_s,
-                max_turns=entry.policy.max_turns or settings.max_turns,
+                timeout_s=limits.timeout_s,
+                max_turns=limits.max_turns,
+                tokens_per_run=limits.token_limit,
                 cacheable=entry.policy.cacheable,
             )
-            for entry in container.registry
-            if tenant.may_use(entry.name)
-        ]
-    )
+        )
+    return AgentList(agents=agents)
 
 
 @router.post(

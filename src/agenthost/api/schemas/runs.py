@@ -62,6 +62,7 @@ class AgentOut(BaseModel):
     version: str
     timeout_s: float
     max_turns: int
+    tokens_per_run: int | None = Field(description="The caller's token limit per run.")
     cacheable: bool
 
 
