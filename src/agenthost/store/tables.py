@@ -95,7 +95,10 @@ class RunSlotRow(Base):
 
 class RunRow(Base):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_tenant_day", "tenant_id", "day"),)
+    __table_args__ = (
+        Index("ix_runs_tenant_day", "tenant_id", "day"),
+        Index("ix_runs_tenant_created", "tenant_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

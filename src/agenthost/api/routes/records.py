@@ -1,7 +1,9 @@
-"""Run records (``GET /v1/runs/{id}``) and usage (``GET /v1/usage``) of the caller's tenant."""
+"""Run records (``GET /v1/runs``, ``GET /v1/runs/{id}``) and usage (``GET /v1/usage``) of the
+caller's tenant."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
@@ -13,30 +15,26 @@ from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.records import (
     MonthlyQuotaOut,
     RunError,
+    RunList,
     RunRecord,
+    RunStatus,
     UsageLineOut,
     UsageOutReport,
 )
 from agenthost.api.schemas.runs import UsageOut
 from agenthost.errors import RunNotFound, ValidationFailed
 from agenthost.store.repositories import runs
+from agenthost.store.tables import RunRow
 from agenthost.tenancy.usage import usage_report
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
 MAX_USAGE_DAYS = 366
+MAX_PAGE = 200
 RunId = Annotated[str, Path(min_length=1, max_length=64, description="The run's `run_id`.")]
 
 
-@router.get(
-    "/runs/{run_id}", response_model=RunRecord, responses=problem_responses(401, 403, 404, 429)
-)
-async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader) -> RunRecord:
-    """A run of the caller's tenant: status, usage, timings, error (needs `runs:read`)."""
-    async with container.db.transaction() as tx:
-        row = await runs.get(tx, principal.tenant.id, run_id)
-    if row is None:
-        raise RunNotFound(f"no run {run_id!r}")
+def _record(row: RunRow) -> RunRecord:
     return RunRecord(
         run_id=row.id,
         agent=row.agent,
@@ -56,12 +54,72 @@ async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader)
         ),
         last_agent=row.last_agent,
         cached=row.cached,
-        error=None
-        if row.error_code is None
-        else RunError(code=row.error_code, message=row.error_message),
+        error=(
+            None
+            if row.error_code is None
+            else RunError(code=row.error_code, message=row.error_message)
+        ),
         input=row.input,
         output=row.output,
     )
+
+
+def _cursor(row: RunRow) -> str:
+    """Opaque and URL-safe: the (created_at, id) the next page continues after."""
+    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}~{row.id}".encode()).decode()
+
+
+def _after(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, _, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("~")
+        moment: datetime | None = datetime.fromisoformat(created)
+    except ValueError:  # also binascii.Error and UnicodeDecodeError
+        moment, run_id = None, ""
+    if moment is None or moment.tzinfo is None or not run_id:
+        raise ValidationFailed(
+            "cursor: not a cursor from a previous page",
+            details={"errors": [{"field": "cursor", "message": "invalid", "type": "cursor"}]},
+        )
+    return moment, run_id
+
+
+@router.get("/runs", response_model=RunList, responses=problem_responses(401, 403, 422, 429))
+async def list_runs(
+    container: ContainerDep,
+    principal: RunsReader,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
+    agent: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[RunStatus | None, Query()] = None,
+) -> RunList:
+    """The caller's tenant's runs, newest first (needs `runs:read`)."""
+    async with container.db.transaction() as tx:
+        rows = await runs.page(
+            tx,
+            principal.tenant.id,
+            limit=limit,
+            after=None if cursor is None else _after(cursor),
+            agent=agent,
+            status=status,
+        )
+    return RunList(
+        runs=[_record(row) for row in rows],
+        next_cursor=_cursor(rows[-1]) if len(rows) == limit else None,
+    )
+
+
+@router.get(
+    "/runs/{run_id}", response_model=RunRecord, responses=problem_responses(401, 403, 404, 429)
+)
+async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader) -> RunRecord:
+    """A run of the caller's tenant: status, usage, timings, error (needs `runs:read`)."""
+    async with container.db.transaction() as tx:
+        row = await runs.get(tx, principal.tenant.id, run_id)
+    if row is None:
+        raise RunNotFound(f"no run {run_id!r}")
+    return _record(row)
 
 
 @router.get(

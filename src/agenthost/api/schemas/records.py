@@ -15,10 +15,13 @@ class RunError(BaseModel):
     message: str | None
 
 
+RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
+
+
 class RunRecord(BaseModel):
     run_id: str
     agent: str
-    status: Literal["running", "succeeded", "failed", "cancelled"]
+    status: RunStatus
     mode: Literal["sync", "stream", "background"]
     session_id: str | None
     request_id: str | None
@@ -32,6 +35,11 @@ class RunRecord(BaseModel):
     error: RunError | None
     input: str | None = Field(description="Stored only when `store_run_content` is on.")
     output: Any = Field(description="Stored only when `store_run_content` is on.")
+
+
+class RunList(BaseModel):
+    runs: list[RunRecord]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
 
 
 class SessionOut(BaseModel):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthost.store.tables import RunRow
@@ -23,6 +24,33 @@ async def finish(tx: AsyncSession, run_id: str, **values: Any) -> None:
 async def get(tx: AsyncSession, tenant_id: str, run_id: str) -> RunRow | None:
     """The run, only if it belongs to ``tenant_id`` (others' runs look missing)."""
     return await tx.scalar(select(RunRow).where(RunRow.id == run_id, RunRow.tenant_id == tenant_id))
+
+
+async def page(
+    tx: AsyncSession,
+    tenant_id: str,
+    *,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    agent: str | None = None,
+    status: str | None = None,
+) -> Sequence[RunRow]:
+    """The tenant's runs, newest first, continuing after the (created_at, id) of ``after``."""
+    statement = select(RunRow).where(RunRow.tenant_id == tenant_id)
+    if after is not None:
+        created, run_id = after
+        statement = statement.where(
+            or_(
+                RunRow.created_at < created,
+                and_(RunRow.created_at == created, RunRow.id < run_id),
+            )
+        )
+    if agent is not None:
+        statement = statement.where(RunRow.agent == agent)
+    if status is not None:
+        statement = statement.where(RunRow.status == status)
+    statement = statement.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit)
+    return (await tx.scalars(statement)).all()
 
 
 async def usage_by_day(

@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
     op.create_index("ix_runs_tenant_day", "runs", ["tenant_id", "day"], unique=False)
+    op.create_index("ix_runs_tenant_created", "runs", ["tenant_id", "created_at"], unique=False)
 
     op.create_table(
         "sessions",
@@ -162,6 +163,7 @@ def downgrade() -> None:
 
     op.drop_table("session_items")
     op.drop_table("sessions")
+    op.drop_index("ix_runs_tenant_created", table_name="runs")
     op.drop_index("ix_runs_tenant_day", table_name="runs")
 
     op.drop_table("runs")

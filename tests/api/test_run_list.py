@@ -1,0 +1,49 @@
+"""``GET /v1/runs``: the caller's runs, newest first, paged and filtered; never another's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.agents import ToolLog, build_registry
+from tests.api.tenants import tenant_with_key
+
+
+@pytest.fixture
+def registry() -> Any:
+    return build_registry(ToolLog())
+
+
+async def test_runs_are_listed_newest_first_in_pages(agenthost_client: Any, registry: Any) -> None:
+    async with agenthost_client(registry, retry_max_attempts=1) as (client, _app):
+        ids = []
+        for i in range(5):
+            response = await client.post("/v1/agents/echo/runs", json={"input": f"n{i}"})
+            ids.append(response.json()["run_id"])
+        failed = await client.post("/v1/agents/ticket/runs", json={"input": "[[fault:500]]"})
+        first = (await client.get("/v1/runs", params={"limit": 4})).json()
+        rest = (
+            await client.get("/v1/runs", params={"limit": 4, "cursor": first["next_cursor"]})
+        ).json()
+        echo_only = (await client.get("/v1/runs", params={"agent": "echo"})).json()
+        failures = (await client.get("/v1/runs", params={"status": "failed"})).json()
+        bad_cursor = await client.get("/v1/runs", params={"cursor": "not-a-cursor"})
+        bad_status = await client.get("/v1/runs", params={"status": "sideways"})
+    listed = [r["run_id"] for r in first["runs"] + rest["runs"]]
+    assert listed == [failed.json()["run_id"], *reversed(ids)]
+    assert first["next_cursor"] is not None and rest["next_cursor"] is None
+    assert [r["run_id"] for r in echo_only["runs"]] == list(reversed(ids))
+    assert [r["run_id"] for r in failures["runs"]] == [failed.json()["run_id"]]
+    assert bad_cursor.status_code == 422 and bad_cursor.json()["errors"][0]["field"] == "cursor"
+    assert bad_status.status_code == 422
+
+
+async def test_a_tenant_lists_only_its_own_runs(agenthost_client: Any, registry: Any) -> None:
+    async with agenthost_client(registry, dev_mode=False) as (client, app):
+        a = await tenant_with_key(app, "tenant-a")
+        b = await tenant_with_key(app, "tenant-b")
+        mine = await client.post("/v1/agents/echo/runs", json={"input": "a"}, headers=a.headers)
+        await client.post("/v1/agents/echo/runs", json={"input": "b"}, headers=b.headers)
+        listed = (await client.get("/v1/runs", headers=a.headers)).json()
+    assert [r["run_id"] for r in listed["runs"]] == [mine.json()["run_id"]]
