@@ -23,6 +23,7 @@ from agenthost.store.migrate import require_current
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.auth import Authenticator
 from agenthost.tenancy.ledger import Ledger
+from agenthost.tenancy.principal import DEV_TENANT
 from agenthost.tenancy.ratelimit import RateLimits
 from agenthost.tenancy.sessions import SessionStore
 
@@ -44,9 +45,12 @@ class Container:
     pipeline: Pipeline
 
     async def start(self) -> None:
-        """Check what needs the network: the schema is current; dev mode's tenant exists."""
+        """Check what needs the network: the schema is current; dev mode's tenant exists;
+        a Redis that cannot be reached is logged (how requests fare is a setting)."""
         await require_current(self.db)
         await self.authenticator.start()
+        if self.rate_limits.backend == "redis":
+            await self.rate_limits.check_storage()
 
     async def aclose(self) -> None:
         await self.provider.aclose()
@@ -73,11 +77,6 @@ def build_container(
     if settings.sdk_trace_export and settings.openai_api_key is not None:
         # The SDK's exporter otherwise reads OPENAI_API_KEY from the environment itself.
         set_tracing_export_api_key(settings.openai_api_key.get_secret_value())
-    if provider.is_demo:
-        logger.warning(
-            "no OPENAI_API_KEY and no deployments configured: agents run on the offline demo "
-            "model (canned answers). Set OPENAI_API_KEY or AGENTHOST_DEPLOYMENTS for real models."
-        )
     db = Database(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
     redis_pool = (
         ConnectionPool.from_url(
@@ -108,6 +107,22 @@ def build_container(
         admin=TenantAdmin(db, registry, provider.serves),
         pipeline=pipeline,
     )
+
+
+def startup_warnings(settings: Settings) -> list[str]:
+    """What the operator must know about this configuration; entry points log each once."""
+    warnings = []
+    if settings.uses_demo_model:
+        warnings.append(
+            "no OPENAI_API_KEY and no deployments configured: agents run on the offline demo "
+            "model (canned answers). Set OPENAI_API_KEY or AGENTHOST_DEPLOYMENTS for real models."
+        )
+    if settings.dev_mode:
+        warnings.append(
+            f"DEV MODE: API keys are not required; requests without a key act as tenant "
+            f"{DEV_TENANT!r} with every scope, including admin. Never expose this server."
+        )
+    return warnings
 
 
 def _model_names(registry: AgentRegistry) -> Iterator[str | None]:

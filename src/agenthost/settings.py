@@ -285,6 +285,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     """Name each bad key as the user wrote it, without echoing the (maybe secret) value."""
     lines = ["invalid configuration:"]
     for error in exc.errors():
+        error["msg"] = error["msg"].removeprefix("Value error, ")
         path = [str(p) for p in error["loc"]]
         if not path:
             lines.append(f"  {error['msg']}")

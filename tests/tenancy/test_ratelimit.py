@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -170,3 +171,15 @@ async def test_unreachable_redis_fails_closed(pool_for: Callable[[str], Connecti
     assert not limits.healthy
     with pytest.raises(DependencyUnavailable):
         await limits.for_ip("192.0.2.1")
+
+
+async def test_an_outage_is_logged_once_whoever_notices_it_first(
+    pool_for: Callable[[str], ConnectionPool], caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = _limits(pool_for(UNREACHABLE_REDIS), redis_failure_mode="open")
+    with caplog.at_level(logging.WARNING, logger="agenthost.tenancy.ratelimit"):
+        assert not await limits.check_storage()  # a readiness probe, before any request
+        assert await limits.for_principal(principal("acme", key_id="key_1")) is None
+        assert not await limits.check_storage()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == ["rate limit storage unreachable (ping failed); failing open: no rate limits"]

@@ -20,7 +20,7 @@ import uvicorn
 
 from agenthost.api.app import create_app
 from agenthost.api.supervisor import supervise
-from agenthost.container import build_container
+from agenthost.container import build_container, startup_warnings
 from agenthost.errors import ShuttingDown
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.settings import Settings
@@ -123,6 +123,8 @@ def serve(settings: Settings) -> None:
     """Serve in this process, or in ``workers`` supervised processes sharing one socket."""
     _configure_logging(settings)
     asyncio.run(preflight(settings))
+    for warning in startup_warnings(settings):
+        logger.warning(warning)
     if settings.workers == 1:
         run_worker(settings)
         return

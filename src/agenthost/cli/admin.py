@@ -73,7 +73,9 @@ def _print(rows: list[BaseModel], columns: list[str], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
         return
-    table = Table(*columns)
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")  # ids wrap rather than being cut short
     for row in rows:
         data = row.model_dump(mode="json")
         table.add_row(*(str(data[c]) if data[c] is not None else "-" for c in columns))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -12,13 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
-from agenthost.container import build_container
+from agenthost.container import build_container, startup_warnings
 from agenthost.errors import AgentHostError
 from agenthost.execution.types import RunOutcome, RunRequest
 from agenthost.settings import Settings
 from agenthost.telemetry.logging import configure_logging
 from agenthost.tenancy.auth import operator
 from agenthost.tenancy.principal import DEV_TENANT
+
+logger = logging.getLogger(__name__)
 
 
 async def _run_once(settings: Settings, agent: str, text: str, tenant_id: str) -> RunOutcome:
@@ -48,6 +51,8 @@ def run_command(
     """Run AGENT once on INPUT and print its output and usage."""
     settings = settings_from(agents=agents)
     configure_logging(level="WARNING", fmt="console", sensitive=settings.log_sensitive_data)
+    for warning in startup_warnings(settings):
+        logger.warning(warning)
     try:
         outcome = asyncio.run(_run_once(settings, agent, text, tenant))
     except CONFIG_ERRORS as exc:

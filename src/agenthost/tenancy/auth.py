@@ -6,7 +6,6 @@ answer tells a caller nothing about which keys exist.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from agenthost.errors import Forbidden, TenantNotFound, Unauthenticated
@@ -19,8 +18,6 @@ from agenthost.store.types import utcnow
 from agenthost.tenancy import keys
 from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, tenant_from_row
 
-logger = logging.getLogger(__name__)
-
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per key, not on every request."""
 UNAUTHENTICATED = "A valid API key is required (Authorization: Bearer <key> or X-API-Key)"
@@ -32,15 +29,9 @@ class Authenticator:
         self._dev_mode = dev_mode
 
     async def start(self) -> None:
-        """In dev mode, make sure the dev tenant exists, and say loudly that keys are off."""
-        if not self._dev_mode:
-            return
-        await operator(self._db, DEV_TENANT)
-        logger.warning(
-            "DEV MODE: API keys are not required; requests without a key act as tenant %r with "
-            "every scope, including admin. Never expose this server.",
-            DEV_TENANT,
-        )
+        """In dev mode, make sure the dev tenant exists (entry points warn that keys are off)."""
+        if self._dev_mode:
+            await operator(self._db, DEV_TENANT)
 
     async def _dev_principal(self) -> Principal:
         """The dev tenant as it is now: an administrator may limit or disable it too."""

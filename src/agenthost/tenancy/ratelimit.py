@@ -98,9 +98,23 @@ class RateLimits:
         return await self._hit(self._checks("ip", ip, None))
 
     async def check_storage(self) -> bool:
+        """Ping the storage (for readiness and at start-up); logs when its health changes."""
         ok = await self._storage.check()
-        self.healthy = ok
+        self._set_health(ok, "ping failed")
         return ok
+
+    def _set_health(self, healthy: bool, reason: str) -> None:
+        if healthy == self.healthy:
+            return
+        self.healthy = healthy
+        if healthy:
+            logger.warning("rate limit storage reachable again")
+        else:
+            logger.error(
+                "rate limit storage unreachable (%s); failing %s",
+                reason,
+                "open: no rate limits" if self._fail_open else "closed: refusing requests",
+            )
 
     def _checks(self, kind: str, identity: str, own: str | None) -> list[Check]:
         text = own or self._defaults[kind]
@@ -133,15 +147,9 @@ class RateLimits:
                 windows.append(window)
         except StorageError as exc:
             self._down_until = time.monotonic() + REDIS_RETRY_S
-            if self.healthy:
-                logger.error(
-                    "rate limit storage unreachable (%s); failing %s",
-                    type(exc.storage_error).__name__,
-                    "open" if self._fail_open else "closed",
-                )
-            self.healthy = False
+            self._set_health(False, type(exc.storage_error).__name__)
             return self._unavailable()
-        self.healthy = True
+        self._set_health(True, "")
         return min(windows, key=lambda w: (w.remaining, -w.reset_s), default=None)
 
     def _unavailable(self) -> Window | None:
