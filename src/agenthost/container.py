@@ -41,6 +41,7 @@ class Container:
     authenticator: Authenticator
     rate_limits: RateLimits
     sessions: SessionStore
+    ledger: Ledger
     admin: TenantAdmin
     pipeline: Pipeline
 
@@ -104,6 +105,7 @@ def build_container(
         authenticator=Authenticator(db, dev_mode=settings.dev_mode),
         rate_limits=RateLimits(settings, redis_pool),
         sessions=sessions,
+        ledger=ledger,
         admin=TenantAdmin(db, registry, provider.serves),
         pipeline=pipeline,
     )

@@ -34,8 +34,10 @@ class ErrorCode(StrEnum):
     UPSTREAM_ERROR = "UPSTREAM_ERROR"
     RUN_TIMEOUT = "RUN_TIMEOUT"
     RUN_CANCELLED = "RUN_CANCELLED"
+    RUN_ABANDONED = "RUN_ABANDONED"
     GUARDRAIL_TRIPPED = "GUARDRAIL_TRIPPED"
     MAX_TURNS_EXCEEDED = "MAX_TURNS_EXCEEDED"
+    TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"  # noqa: S105 (an error code, not a secret)
     MODEL_BEHAVIOR_ERROR = "MODEL_BEHAVIOR_ERROR"
     SHUTTING_DOWN = "SHUTTING_DOWN"
     DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
@@ -137,10 +139,15 @@ class QuotaExceeded(AgentHostError):
     code, status, title, retriable = ErrorCode.QUOTA_EXCEEDED, 429, "Quota exceeded", True
 
 
-class RunTokensExceeded(QuotaExceeded):
-    """A run crossed its tenant's tokens-per-run limit; retrying the same run would too."""
+class TokenLimitExceeded(AgentHostError):
+    """A run crossed its tenant's tokens-per-run limit and was stopped (retrying the same run
+    would cross it again, so this is not a 429)."""
 
-    title, retriable = "The run exceeded its token limit", False
+    code, status, title = (
+        ErrorCode.TOKEN_LIMIT_EXCEEDED,
+        422,
+        "The run exceeded its token limit and was stopped",
+    )
 
 
 class DependencyUnavailable(AgentHostError):

@@ -146,12 +146,13 @@ async def test_a_run_over_its_token_limit_is_stopped(
             problem, status = response.json(), response.status_code
             [record] = await run_rows(app, "acme")
             run_id = record.id
+            assert problem["run_id"] == run_id and "retry-after" not in response.headers
         stored = await client.get(f"/v1/runs/{run_id}", headers=key.headers)
-    assert status == 429
-    assert problem["code"] == "QUOTA_EXCEEDED" and problem["retriable"] is False
+    assert status == 422
+    assert problem["code"] == "TOKEN_LIMIT_EXCEEDED" and problem["retriable"] is False
     assert problem["quota"] == "tokens_per_run" and problem["limit"] == 5
     # Stopped after the first model call: the tool never ran.
     assert log.lookups == 0
     record = stored.json()
-    assert record["status"] == "failed" and record["error"]["code"] == "QUOTA_EXCEEDED"
+    assert record["status"] == "failed" and record["error"]["code"] == "TOKEN_LIMIT_EXCEEDED"
     assert record["usage"]["requests"] == 1 and record["usage"]["total_tokens"] > 5

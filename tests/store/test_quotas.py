@@ -100,7 +100,10 @@ async def test_a_freed_slot_can_be_taken_again(db: Database) -> None:
     assert not await _take(db, "acme", "run_2", 1, now)
     assert await _take(db, "other", "run_3", 1, now)
     async with db.transaction() as tx:
-        await quotas.free_slot(tx, "run_1")
+        await quotas.free_slot(tx, "other", "run_1")  # not its slot: nothing happens
+    assert await _held(db, "acme", now) == 1
+    async with db.transaction() as tx:
+        await quotas.free_slot(tx, "acme", "run_1")
     assert await _held(db, "acme", now) == 0
     assert await _take(db, "acme", "run_2", 1, now)
 
@@ -159,6 +162,7 @@ async def test_slot_and_slotless_admissions_do_not_deadlock(migrated_postgres: s
                 status="running",
                 day="2031-05-01",
                 created_at=now,
+                expires_at=now,
             )
             await runs.insert(tx, record)
         await other

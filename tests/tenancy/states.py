@@ -46,6 +46,7 @@ def finish(
 ) -> RunState:
     """Mark ``state`` as ended the way settlement would before closing it."""
     state.status = status  # type: ignore[assignment]
+    state.model_called = requests > 0
     state.sdk_usage = Usage(
         requests=requests,
         input_tokens=input_tokens,

@@ -206,3 +206,35 @@ async def test_runs_are_visible_only_to_their_tenant(db: Database, acme: str) ->
     async with db.transaction() as tx:
         assert await runs.get(tx, "other", state.request.run_id) is None
         assert await runs.get(tx, acme, state.request.run_id) is not None
+
+
+async def test_a_run_whose_first_model_call_was_interrupted_still_counts(
+    db: Database, acme: str
+) -> None:
+    ledger = _ledger(db)
+    state = await _opened(ledger, principal(acme, runs_per_month=1))
+    finish(state, "cancelled")
+    state.model_called = True  # started, then cancelled before it reported any usage
+    await ledger.close(state)
+    assert await _counted(db, acme) == 1
+
+
+async def test_the_sweep_fails_only_running_records_past_their_lease(
+    db: Database, acme: str
+) -> None:
+    ledger = _ledger(db)
+    who = principal(acme)
+    crashed, alive = await _opened(ledger, who), await _opened(ledger, who)
+    done = await _opened(ledger, who)
+    await ledger.close(finish(done, "succeeded", requests=1))
+    async with db.transaction() as tx:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await runs.finish(tx, acme, crashed.request.run_id, expires_at=past)
+        await runs.finish(tx, acme, done.request.run_id, expires_at=past)
+    assert await ledger.sweep() == 1
+    assert await ledger.sweep() == 0
+    swept, running, finished = [await _run(db, s) for s in (crashed, alive, done)]
+    assert swept is not None and running is not None and finished is not None
+    assert (swept.status, swept.error_code) == ("failed", "RUN_ABANDONED")
+    assert swept.finished_at is not None
+    assert running.status == "running" and finished.status == "succeeded"

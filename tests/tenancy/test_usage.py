@@ -37,6 +37,7 @@ async def _insert(
         status=status,
         day=day,
         created_at=datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC),
+        expires_at=datetime.fromisoformat(day).replace(hour=13, tzinfo=UTC),
         requests=requests,
         input_tokens=tokens[0],
         output_tokens=tokens[1],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -82,9 +83,11 @@ def create_app(
             raise
         app.state.container = container
         lifecycle.ready = True
+        sweeper = asyncio.create_task(container.ledger.keep_sweeping())
         try:
             yield
         finally:
+            sweeper.cancel()
             lifecycle.ready = False
             app.state.container = None
             await container.aclose()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, Runner
-from agents.items import ModelResponse
+from agents.items import ModelResponse, TResponseInputItem
 from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
 from pydantic_core import to_jsonable_python
 
-from agenthost.errors import RunTokensExceeded
+from agenthost.errors import TokenLimitExceeded
 from agenthost.execution.types import RunState
 from agenthost.models.budget import token_budget
 from agenthost.settings import Settings
@@ -57,13 +57,23 @@ class AgentRunner:
 class UsageHooks(RunHooks[Any]):
     """Count each completed model call's usage on the run state as it happens.
 
-    The SDK's own total is lost when a run fails or is cancelled; this one is not, so quotas
-    and usage records see every token that was spent. A run whose usage crosses its token
-    limit is stopped here, before its tools run or its next model call is made.
+    The SDK's own total is lost when a run fails or is cancelled; this one is not, so usage
+    records keep the tokens of every call that completed (a call interrupted midway reports
+    none, and is only known to have started). A run whose usage crosses its token limit is
+    stopped here, before its tools run or its next model call is made.
     """
 
     def __init__(self, state: RunState) -> None:
         self._state = state
+
+    async def on_llm_start(
+        self,
+        context: RunContextWrapper[Any],
+        agent: Agent[Any],
+        system_prompt: str | None,
+        input_items: list[TResponseInputItem],
+    ) -> None:
+        self._state.model_called = True
 
     async def on_llm_end(
         self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse
@@ -73,7 +83,7 @@ class UsageHooks(RunHooks[Any]):
         limit = state.token_limit
         if limit is not None and state.sdk_usage.total_tokens > limit and state.abort:
             state.abort(
-                RunTokensExceeded(
+                TokenLimitExceeded(
                     f"the run used {state.sdk_usage.total_tokens} tokens, over its limit of "
                     f"{limit}, and was stopped",
                     details={"quota": "tokens_per_run", "limit": limit},

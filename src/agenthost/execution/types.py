@@ -115,6 +115,8 @@ class RunState:
     mode: RunMode = "sync"
     session: Session | None = None
     started: float = field(default_factory=time.perf_counter)
+    model_called: bool = False
+    """A model call was started (whether or not it completed and reported usage)."""
     sdk_usage: Usage = field(default_factory=Usage)
     """Usage of every model call that completed, also when the run fails or is cancelled."""
     status: Literal["running", "succeeded", "failed", "cancelled"] = "running"

@@ -98,6 +98,7 @@ class RunRow(Base):
     __table_args__ = (
         Index("ix_runs_tenant_day", "tenant_id", "day"),
         Index("ix_runs_tenant_created", "tenant_id", "created_at"),
+        Index("ix_runs_status_expires", "status", "expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -112,13 +113,17 @@ class RunRow(Base):
     day: Mapped[str] = mapped_column(String(10))
     """UTC date the run started (YYYY-MM-DD), for usage by period."""
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    """When a run still ``running`` is known to be dead (its deadline plus a margin): a crashed
+    process, or an outcome that could not be written. The sweep then marks it failed."""
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[float | None] = mapped_column(Float)
     requests: Mapped[int] = mapped_column(Integer, default=0)
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     total_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    last_agent: Mapped[str | None] = mapped_column(String(64))
+    last_agent: Mapped[str | None] = mapped_column(Text)
+    """The SDK agent that answered last (any name: agents reached by handoff are unchecked)."""
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -3,15 +3,18 @@
 Opening a run is one transaction: take a concurrency slot (if the tenant has a limit), count
 the run in its month (refused at the monthly quota) and insert the run record as ``running``.
 Any refusal rolls all of it back. Closing is one transaction too: free the slot, give the run
-back to the month if it ended before making a model request, and write the record's outcome.
+back to the month if it ended before starting a model call, and write the record's outcome.
+Runs whose outcome was never written (a crash) are swept to failed once their lease is over.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agenthost.errors import QuotaExceeded
+from agenthost.errors import DependencyUnavailable, ErrorCode, QuotaExceeded
 from agenthost.execution.types import Reservation, RunState
 from agenthost.settings import Settings
 from agenthost.store.database import Database
@@ -19,9 +22,14 @@ from agenthost.store.repositories import quotas, runs
 from agenthost.store.tables import RunRow
 from agenthost.store.types import utcnow
 
-SLOT_LEASE_MARGIN_S = 60.0
-"""A slot outlives its run's deadline by this much before it counts as abandoned (crash)."""
+LEASE_MARGIN_S = 60.0
+"""A run's slot and ``running`` record outlive its deadline by this much before they count as
+abandoned (a crashed process, or an outcome that could not be written)."""
+SWEEP_INTERVAL_S = 60.0
 CONCURRENCY_RETRY_AFTER_S = 1.0
+ABANDONED_MESSAGE = "the run's process stopped, or its outcome could not be recorded"
+
+logger = logging.getLogger(__name__)
 
 
 def month_of(moment: datetime) -> str:
@@ -46,7 +54,7 @@ class Ledger:
         slot = tenant.max_concurrent_runs is not None
         async with self._db.transaction() as tx:
             if tenant.max_concurrent_runs is not None:
-                expires = now + timedelta(seconds=state.timeout_s + SLOT_LEASE_MARGIN_S)
+                expires = now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
                 taken = await quotas.take_slot(
                     tx, tenant.id, state.request.run_id, tenant.max_concurrent_runs, now, expires
                 )
@@ -81,12 +89,13 @@ class Ledger:
         usage = state.usage
         async with self._db.transaction() as tx:
             if reservation.slot:
-                await quotas.free_slot(tx, state.request.run_id)
-            if state.status != "succeeded" and usage.requests == 0:
-                # Nothing reached a model: the run does not count against the month.
+                await quotas.free_slot(tx, state.tenant_id, state.request.run_id)
+            if state.status != "succeeded" and not state.model_called:
+                # No model call was even started: the run does not count against the month.
                 await quotas.uncount_run(tx, state.tenant_id, reservation.period)
             await runs.finish(
                 tx,
+                state.tenant_id,
                 state.request.run_id,
                 status=state.status,
                 finished_at=utcnow(),
@@ -102,6 +111,25 @@ class Ledger:
             )
         state.reservation = None
 
+    async def sweep(self) -> int:
+        """Mark runs still ``running`` past their lease as failed RUN_ABANDONED; how many."""
+        async with self._db.transaction() as tx:
+            return await runs.abandon_expired(
+                tx, utcnow(), ErrorCode.RUN_ABANDONED.value, ABANDONED_MESSAGE
+            )
+
+    async def keep_sweeping(self) -> None:
+        """Sweep every ``SWEEP_INTERVAL_S`` until cancelled (each replica may; it is idempotent)."""
+        while True:
+            try:
+                swept = await self.sweep()
+            except DependencyUnavailable as exc:
+                logger.warning("could not sweep abandoned runs: %s", exc.message)
+            else:
+                if swept:
+                    logger.warning("marked %d abandoned run(s) as failed", swept)
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+
     def _started_row(self, state: RunState, now: datetime) -> RunRow:
         request = state.request
         values: dict[str, Any] = {
@@ -116,6 +144,7 @@ class Ledger:
             "run_metadata": dict(request.metadata),
             "day": now.astimezone(UTC).strftime("%Y-%m-%d"),
             "created_at": now,
+            "expires_at": now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S),
             "requests": 0,
             "input_tokens": 0,
             "output_tokens": 0,

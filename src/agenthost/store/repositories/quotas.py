@@ -1,7 +1,9 @@
 """Atomic quota reservations: monthly run counters and per-tenant concurrency slots.
 
-Each reservation is one conditional statement, so concurrent transactions — in one process or
-many, on SQLite or PostgreSQL — can never take more than the limit between them.
+A reservation is decided by one conditional write (an ``UPDATE ... WHERE runs < limit``, an
+``INSERT ... SELECT ... WHERE count < limit`` behind a lock of the tenant row on PostgreSQL;
+SQLite has one writer at a time), so concurrent transactions — in one process or many — can
+never take more than the limit between them.
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ async def take_slot(
     return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
 
-async def free_slot(tx: AsyncSession, run_id: str) -> None:
-    await tx.execute(delete(RunSlotRow).where(RunSlotRow.run_id == run_id))
+async def free_slot(tx: AsyncSession, tenant_id: str, run_id: str) -> None:
+    await tx.execute(
+        delete(RunSlotRow).where(RunSlotRow.run_id == run_id, RunSlotRow.tenant_id == tenant_id)
+    )
 
 
 async def slots_held(tx: AsyncSession, tenant_id: str, now: datetime) -> int:

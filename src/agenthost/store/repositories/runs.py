@@ -17,8 +17,20 @@ async def insert(tx: AsyncSession, row: RunRow) -> None:
     await tx.flush()
 
 
-async def finish(tx: AsyncSession, run_id: str, **values: Any) -> None:
-    await tx.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> None:
+    await tx.execute(
+        update(RunRow).where(RunRow.id == run_id, RunRow.tenant_id == tenant_id).values(**values)
+    )
+
+
+async def abandon_expired(tx: AsyncSession, now: datetime, code: str, message: str) -> int:
+    """Fail every run still ``running`` after its ``expires_at``; returns how many."""
+    result = await tx.execute(
+        update(RunRow)
+        .where(RunRow.status == "running", RunRow.expires_at < now)
+        .values(status="failed", error_code=code, error_message=message, finished_at=now)
+    )
+    return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
 async def get(tx: AsyncSession, tenant_id: str, run_id: str) -> RunRow | None:

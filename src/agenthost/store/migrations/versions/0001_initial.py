@@ -96,13 +96,14 @@ def upgrade() -> None:
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("duration_ms", sa.Float(), nullable=True),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("input_tokens", sa.Integer(), nullable=False),
         sa.Column("output_tokens", sa.Integer(), nullable=False),
         sa.Column("total_tokens", sa.Integer(), nullable=False),
-        sa.Column("last_agent", sa.String(length=64), nullable=True),
+        sa.Column("last_agent", sa.Text(), nullable=True),
         sa.Column("cached", sa.Boolean(), nullable=False),
         sa.Column("error_code", sa.String(length=64), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
@@ -118,6 +119,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_runs_tenant_day", "runs", ["tenant_id", "day"], unique=False)
     op.create_index("ix_runs_tenant_created", "runs", ["tenant_id", "created_at"], unique=False)
+    op.create_index("ix_runs_status_expires", "runs", ["status", "expires_at"], unique=False)
 
     op.create_table(
         "sessions",
@@ -163,6 +165,7 @@ def downgrade() -> None:
 
     op.drop_table("session_items")
     op.drop_table("sessions")
+    op.drop_index("ix_runs_status_expires", table_name="runs")
     op.drop_index("ix_runs_tenant_created", table_name="runs")
     op.drop_index("ix_runs_tenant_day", table_name="runs")
 
