@@ -1,7 +1,7 @@
 import pytest
 from agents import Agent
 
-from agenthost.container import build_container
+from agenthost.container import build_container, startup_warnings
 from agenthost.models.budget import BudgetModel
 from agenthost.models.demo import DemoModel
 from agenthost.models.retry import RetryingModel
@@ -49,3 +49,15 @@ async def test_models_share_their_deployments_breaker_and_are_cached() -> None:
     assert router_a.deployments[0].model.breaker is router_b.deployments[0].model.breaker
     assert other.inner.inner.deployments[0].name == "any"  # type: ignore[attr-defined]
     await container.aclose()
+
+
+def test_startup_warnings_name_what_the_operator_must_know() -> None:
+    quiet = Settings(deployments=[deployment("d1", ["*"])], dev_mode=False)
+    assert startup_warnings(quiet) == []
+    loud = Settings(workers=2, dev_mode=True)
+    warnings = " | ".join(startup_warnings(loud))
+    assert "offline demo model" in warnings
+    assert "2 workers without redis_url" in warnings
+    assert "DEV MODE" in warnings
+    shared = Settings(workers=2, dev_mode=False, redis_url="redis://127.0.0.1:6379/0")
+    assert not any("redis_url" in w for w in startup_warnings(shared))

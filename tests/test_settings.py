@@ -83,3 +83,20 @@ def test_unparsable_sources_are_config_errors(
     (tmp_path / "agenthost.toml").write_text("port = \n")
     with pytest.raises(ConfigError, match=r"agenthost\.toml"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"AGENTHOST_DEV_MODE": "true", "AGENTHOST_ENVIRONMENT": "production"}, "production"),
+        ({"AGENTHOST_DEV_MODE": "true", "AGENTHOST_HOST": "0.0.0.0"}, "loopback"),
+    ],
+)
+def test_dev_mode_is_refused_where_others_could_reach_it(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], message: str
+) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings()
+    assert "Value error" not in str(info.value)

@@ -78,7 +78,11 @@ def build_container(
     if settings.sdk_trace_export and settings.openai_api_key is not None:
         # The SDK's exporter otherwise reads OPENAI_API_KEY from the environment itself.
         set_tracing_export_api_key(settings.openai_api_key.get_secret_value())
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
+    db = Database(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.database_pool_size,
+        log_parameters=settings.log_sensitive_data,
+    )
     redis_pool = (
         ConnectionPool.from_url(
             settings.redis_url.get_secret_value(),
@@ -118,6 +122,11 @@ def startup_warnings(settings: Settings) -> list[str]:
         warnings.append(
             "no OPENAI_API_KEY and no deployments configured: agents run on the offline demo "
             "model (canned answers). Set OPENAI_API_KEY or AGENTHOST_DEPLOYMENTS for real models."
+        )
+    if settings.workers > 1 and settings.redis_url is None:
+        warnings.append(
+            f"{settings.workers} workers without redis_url: each process keeps its own rate "
+            "limit counters, so clients get up to that many times the configured limits"
         )
     if settings.dev_mode:
         warnings.append(

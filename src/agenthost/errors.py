@@ -84,6 +84,14 @@ class AgentHostError(Exception):
 class ValidationFailed(AgentHostError):
     code, status, title = ErrorCode.VALIDATION_ERROR, 422, "The request is invalid"
 
+    @classmethod
+    def for_field(cls, field: str, message: str, kind: str) -> ValidationFailed:
+        """One invalid field, reported like the framework's own validation errors."""
+        return cls(
+            f"{field}: {message}",
+            details={"errors": [{"field": field, "message": message, "type": kind}]},
+        )
+
 
 class GuideValidationFailed(ValidationFailed):
     """The guide's route answers invalid or missing fields with 400 (the v1 routes use 422)."""

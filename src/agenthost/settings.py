@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "AGENTHOST_"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 CONFIG_FILE_ENV = "AGENTHOST_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = "agenthost.toml"
 
@@ -218,6 +219,11 @@ class Settings(BaseSettings):
             raise ValueError(f"deployment names must be unique; repeated: {duplicates}")
         if self.dev_mode and self.environment == "production":
             raise ValueError("dev_mode (no API keys) is refused when environment is production")
+        if self.dev_mode and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"dev_mode (no API keys) serves only on loopback ({', '.join(LOOPBACK_HOSTS)}), "
+                f"not on host {self.host!r}"
+            )
         return self
 
     @property

@@ -101,6 +101,12 @@ async def test_keys_are_shown_once_listed_by_prefix_and_revocable(
             "agent_overrides.echo.timeout_s",
         ),
         ({"id": "acme", "colour": "red"}, "colour"),
+        ({"id": "acme", "name": "nul\u0000byte"}, "name"),
+        ({"id": "acme", "runs_per_month": 2**40}, "runs_per_month"),
+        (
+            {"id": "acme", "agent_overrides": {"echo": {"tokens_per_run": 2**63}}},
+            "agent_overrides.echo.tokens_per_run",
+        ),
     ],
 )
 async def test_invalid_tenants_are_422_naming_the_field(
@@ -123,6 +129,8 @@ async def test_invalid_tenants_are_422_naming_the_field(
         ({"expires_at": "2999-01-01T00:00:00"}, "expires_at"),  # no time zone
         ({"rate_limit": "often"}, "rate_limit"),
         ({"name": ""}, "name"),
+        ({"name": "tab\there"}, "name"),
+        ({"expires_at": "9999-12-31T23:59:59-05:00"}, "expires_at"),  # past year 9999 in UTC
     ],
 )
 async def test_invalid_keys_are_422_naming_the_field(

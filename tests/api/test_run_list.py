@@ -47,3 +47,21 @@ async def test_a_tenant_lists_only_its_own_runs(agenthost_client: Any, registry:
         await client.post("/v1/agents/echo/runs", json={"input": "b"}, headers=b.headers)
         listed = (await client.get("/v1/runs", headers=a.headers)).json()
     assert [r["run_id"] for r in listed["runs"]] == [mine.json()["run_id"]]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/runs/abc%00",
+        "/v1/runs?agent=a%00b",
+        "/v1/runs?cursor=MDAwMS0wMS0wMVQwMDowMDowMCsxNDowMH5ydW5fYQ==",  # year 1, +14:00
+        "/v1/admin/keys/k%00/revoke",
+    ],
+)
+async def test_hostile_identifiers_are_422_not_500(
+    agenthost_client: Any, registry: Any, path: str
+) -> None:
+    async with agenthost_client(registry) as (client, _app):
+        method = client.post if path.endswith("/revoke") else client.get
+        response = await method(path)
+    assert response.status_code == 422, response.text

@@ -17,6 +17,7 @@ from agenthost.errors import AgentHostError, ErrorCode, ShuttingDown
 from agenthost.execution.types import RunRequest
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings
+from agenthost.store.repositories import runs
 from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, Tenant
 
 
@@ -155,13 +156,25 @@ async def test_stream_events_in_order(container_for: Build) -> None:
     model = ScriptedModel([[function_call("ping", {}, call_id="c1")], [assistant_message("ok")]])
     container = await container_for(Agent(name="a", model=model, tools=[ping]))
     stream = await container.pipeline.open_stream(req())
-    assert container.lifecycle.in_flight == 0  # a stream nobody iterates holds nothing
+    assert container.lifecycle.in_flight == 1  # admitted: a drain waits for it
     kinds = []
     async for event in stream.events():
         kinds.append(event.type)
         assert container.lifecycle.in_flight == 1
     assert kinds[0] == "run_started" and kinds[-1] == "final"
     assert kinds.index("tool_called") < kinds.index("tool_output") < kinds.index("final")
+    assert container.lifecycle.in_flight == 0
+
+
+async def test_a_stream_never_read_is_settled_as_cancelled(container_for: Build) -> None:
+    container = await container_for(Agent(name="a", model=ScriptedModel([])))
+    stream = await container.pipeline.open_stream(req())
+    await stream.discard()
+    await stream.discard()  # once is enough
+    async with container.db.transaction() as tx:
+        record = await runs.get(tx, DEV_TENANT, stream.run_id)
+    assert record is not None and record.status == "cancelled"
+    assert record.error_code == "RUN_CANCELLED"
     assert container.lifecycle.in_flight == 0
 
 

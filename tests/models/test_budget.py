@@ -48,6 +48,14 @@ async def test_max_tokens_is_capped_to_what_the_run_has_left() -> None:
     assert inner.calls[0].model_settings.temperature == 0.5
 
 
+async def test_a_large_budget_adds_no_max_tokens_the_agent_did_not_set() -> None:
+    inner = ScriptedModel([[assistant_message(x)] for x in "ab"])
+    with token_budget(100_000, Usage()):
+        await _call(BudgetModel(inner), ModelSettings())
+        await _call(BudgetModel(inner), ModelSettings(max_tokens=200_000))
+    assert _sent(inner) == [None, 100_000]
+
+
 async def test_no_limit_means_no_budget() -> None:
     inner = ScriptedModel([[assistant_message("a")]])
     with token_budget(None, Usage()):

@@ -12,6 +12,7 @@ from agenthost.telemetry.context import bind_log_fields, request_id_bound
 from agenthost.telemetry.logging import HANDLER_NAME, configure_logging
 
 OPENAI_KEY = "sk-proj-AbCdEfGh1234567890_xyz"
+AGENTHOST_KEY = "ahk_0123456789ab_s3cr3t-Key_Material-0123456789abcdefABCDEF01"
 BEARER = "eyJhbGciOiJIUzI1NiJ9.payload.sig"
 
 
@@ -83,6 +84,7 @@ def test_redaction_by_default(log_stream: io.StringIO) -> None:
         **KEPT_EXTRA,
         "headers": {"authorization": f"Bearer {BEARER}", "accept": "application/json"},
         "note": f"upstream said {OPENAI_KEY}",
+        "presented": f"client sent {AGENTHOST_KEY}",
     }
     with bind_log_fields(prompt="bound prompt"):
         logger.info("key %s and Bearer %s", OPENAI_KEY, BEARER, extra=extra)
@@ -94,6 +96,7 @@ def test_redaction_by_default(log_stream: io.StringIO) -> None:
         assert line[name] == value, name
     assert line["headers"] == {"authorization": "[redacted]", "accept": "application/json"}
     assert line["note"] == "upstream said sk-[redacted]"
+    assert line["presented"] == f"client sent {AGENTHOST_KEY[:16]}_[redacted]"
     assert OPENAI_KEY not in line["message"] and BEARER not in line["message"]
     assert "sk-[redacted]" in line["message"]
     assert "Bearer [redacted]" in line["message"]

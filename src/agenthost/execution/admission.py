@@ -61,12 +61,17 @@ class Admission:
     async def admit(self, request: RunRequest, mode: RunMode) -> RunState:
         """Admit ``request`` and reserve its quota; the caller must then settle the state."""
         state = self._check(request, mode)
+        self._lifecycle.run_started(state)  # from here on, a drain waits for it
         try:
             await to_completion(self._ledger.open(state))
         except asyncio.CancelledError:
             # Cancelled while reserving: give back whatever was reserved, then stop.
-            state.status = "cancelled"
+            state.mark_cancelled()
             await to_completion(self._ledger.close(state))
+            self._lifecycle.run_finished(state)
+            raise
+        except BaseException:
+            self._lifecycle.run_finished(state)
             raise
         return state
 

@@ -29,11 +29,10 @@ class Settlement:
 
     @asynccontextmanager
     async def settling(self, state: RunState) -> AsyncIterator[None]:
-        """Hold an in-flight slot for the block; settle ``state`` however it ends.
+        """Settle ``state`` (admitted, so already in flight) however the block ends.
 
         Errors leave the block classified as AgentHostError naming the run.
         """
-        self._lifecycle.run_started(state)
         try:
             yield
         except Exception as exc:
@@ -44,7 +43,7 @@ class Settlement:
                 logger.error("run failed unexpectedly", exc_info=exc, extra=_ids(state))
             raise error.for_run(state.request.run_id) from exc
         except BaseException:  # cancelled (client gone, shutdown): settle, then propagate
-            self._cancelled(state)
+            state.mark_cancelled()
             raise
         else:
             state.status = "succeeded"
@@ -53,13 +52,8 @@ class Settlement:
 
     async def abandon(self, state: RunState) -> None:
         """Settle an admitted run that never started (its stream was never read)."""
-        self._cancelled(state)
+        state.mark_cancelled()
         await self._settle(state)
-
-    @staticmethod
-    def _cancelled(state: RunState) -> None:
-        state.status, state.error_code = "cancelled", ErrorCode.RUN_CANCELLED.value
-        state.error_message = "the run was cancelled"
 
     async def _settle(self, state: RunState) -> None:
         usage = state.usage

@@ -130,6 +130,10 @@ class RunState:
     abort: Callable[[AgentHostError], None] | None = None
     """Set by the deadline stage: stop the run now, failing it with the given error."""
 
+    def mark_cancelled(self) -> None:
+        self.status, self.error_code = "cancelled", "RUN_CANCELLED"
+        self.error_message = "the run was cancelled"
+
     @property
     def tenant_id(self) -> str:
         return self.request.principal.tenant.id

@@ -1,8 +1,9 @@
 """The current run's token budget, and the ``Model`` wrapper that caps ``max_tokens`` to it.
 
 The pipeline publishes a budget for runs whose tenant limits tokens per run; each model call
-then asks for at most the tokens the run has left. (The run is also stopped once its usage
-crosses the limit: a call's input tokens cannot be capped, only its output.)
+then asks for at most the tokens the run has left (a ``max_tokens`` the agent set is lowered;
+one it did not set is only added once the run has little left). The run is also stopped once
+its usage crosses the limit: a call's input tokens cannot be capped, only its output.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from agents.models.interface import Model
 from agents.usage import Usage
 
 MODEL_SETTINGS_POSITION = 2
+UNCAPPED_ABOVE = 4096
+"""Calls that set no ``max_tokens`` are left alone while the run has more than this left: a
+larger value may exceed what the model allows (and reasoning models refuse ``max_tokens``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ def capped(settings: ModelSettings) -> ModelSettings:
     if budget is None:
         return settings
     cap = budget.remaining
+    if settings.max_tokens is None and cap > UNCAPPED_ABOVE:
+        return settings
     if settings.max_tokens is not None and settings.max_tokens <= cap:
         return settings
     return settings.resolve(ModelSettings(max_tokens=cap))

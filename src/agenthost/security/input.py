@@ -23,13 +23,9 @@ def clean_input(text: str, *, max_chars: int, field: str = "input") -> str:
     """The input as the model should see it, or ValidationFailed (422) naming ``field``."""
     cleaned = strip_control(text)
     if len(cleaned) > max_chars:
-        raise ValidationFailed(
-            f"{field}: at most {max_chars} characters are allowed (got {len(cleaned)})",
-            details={"errors": [{"field": field, "message": "too long", "type": "too_long"}]},
+        raise ValidationFailed.for_field(
+            field, f"at most {max_chars} characters are allowed (got {len(cleaned)})", "too_long"
         )
     if not cleaned.strip():
-        raise ValidationFailed(
-            f"{field}: must not be empty",
-            details={"errors": [{"field": field, "message": "empty", "type": "empty"}]},
-        )
+        raise ValidationFailed.for_field(field, "must not be empty", "empty")
     return cleaned

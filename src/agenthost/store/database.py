@@ -60,9 +60,10 @@ def redacted(url: URL) -> str:
 
 
 class Database:
-    def __init__(self, raw_url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, raw_url: str, *, pool_size: int = 10, log_parameters: bool = False) -> None:
         self.url = database_url(raw_url)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # Parameters hold prompts, outputs and session items: keep them out of error messages.
+        options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": not log_parameters}
         if self.is_sqlite:
             assert self.url.database is not None
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)

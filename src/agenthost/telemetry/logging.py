@@ -32,6 +32,8 @@ _SAFE_SUFFIXES = ("tokens", "_id", "_prefix", "_count")
 _SECRET_PATTERNS = (
     (re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"), "sk-" + REDACTED),
     (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), "Bearer " + REDACTED),
+    # agenthost API keys: the public prefix stays, to tell which key it was.
+    (re.compile(r"\b(ahk_[0-9a-f]{12})_[A-Za-z0-9_-]+"), r"\1_" + REDACTED),
 )
 _MAX_DEPTH = 6
 _CONSOLE_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s"
@@ -45,7 +47,8 @@ _RECORD_ATTRS = frozenset(
 
 
 def mask_secrets(text: str) -> str:
-    """Mask OpenAI-style keys (``sk-...``) and ``Bearer`` tokens inside ``text``."""
+    """Mask OpenAI-style keys (``sk-...``), agenthost keys (``ahk_...``) and ``Bearer`` tokens
+    inside ``text``."""
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

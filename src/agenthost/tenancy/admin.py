@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthost.errors import Conflict, KeyNotFound, TenantNotFound, ValidationFailed
 from agenthost.registry import AgentRegistry
@@ -127,7 +128,7 @@ def _error(field: str, message: str) -> dict[str, Any]:
     return {"field": field, "message": message, "type": "reference"}
 
 
-async def _tenant(tx: Any, tenant_id: str) -> TenantRow:
+async def _tenant(tx: AsyncSession, tenant_id: str) -> TenantRow:
     row = await tenant_rows.get(tx, tenant_id)
     if row is None:
         raise TenantNotFound(f"no tenant {tenant_id!r}")

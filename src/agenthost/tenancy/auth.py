@@ -6,9 +6,10 @@ answer tells a caller nothing about which keys exist.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
-from agenthost.errors import Forbidden, TenantNotFound, Unauthenticated
+from agenthost.errors import DependencyUnavailable, Forbidden, TenantNotFound, Unauthenticated
 from agenthost.store.database import Database
 from agenthost.store.repositories import keys as key_rows
 from agenthost.store.repositories import tenants as tenant_rows
@@ -17,6 +18,8 @@ from agenthost.store.tables import TenantRow
 from agenthost.store.types import utcnow
 from agenthost.tenancy import keys
 from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, tenant_from_row
+
+logger = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per key, not on every request."""
@@ -70,8 +73,11 @@ class Authenticator:
         if tenant.disabled:
             raise Forbidden("the tenant of this API key is disabled")
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-            async with self._db.transaction() as tx:
-                await key_rows.touch(tx, key.id, now)
+            try:
+                async with self._db.transaction() as tx:
+                    await key_rows.touch(tx, key.id, now)
+            except DependencyUnavailable as exc:  # bookkeeping: never fail the request for it
+                logger.warning("could not record when key %s was used: %s", key.id, exc.message)
         return Principal(tenant_from_row(tenant), key.id, frozenset(key.scopes), key.rate_limit)
 
 

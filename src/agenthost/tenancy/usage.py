@@ -55,8 +55,8 @@ class UsageReport:
     since: date
     until: date
     totals: UsageLine
+    quota: MonthlyQuota
     lines: list[UsageLine] = field(default_factory=list)
-    quota: MonthlyQuota | None = None
 
 
 def _line(row: Any, granularity: Granularity) -> UsageLine:
@@ -94,6 +94,6 @@ async def usage_report(
         since=since,
         until=until,
         totals=totals,
-        lines=list(lines.values()),
         quota=MonthlyQuota(tenant.runs_per_month, counted, next_month(now)),
+        lines=list(lines.values()),
     )

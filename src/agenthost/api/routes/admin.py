@@ -14,7 +14,9 @@ from agenthost.tenancy.specs import TENANT_ID_PATTERN, KeyCreate, TenantCreate, 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="The tenant's id.")]
-KeyId = Annotated[str, Path(min_length=1, max_length=40, description="The key's `id`.")]
+KeyId = Annotated[
+    str, Path(max_length=40, pattern=r"^[A-Za-z0-9_]+$", description="The key's `id`.")
+]
 ERRORS = problem_responses(401, 403, 404, 422, 429)
 
 

@@ -23,6 +23,7 @@ from agenthost.api.schemas.records import (
 )
 from agenthost.api.schemas.runs import UsageOut
 from agenthost.errors import RunNotFound, ValidationFailed
+from agenthost.registry import NAME_PATTERN
 from agenthost.store.repositories import runs
 from agenthost.store.tables import RunRow
 from agenthost.tenancy.usage import usage_report
@@ -31,7 +32,9 @@ router = APIRouter(prefix="/v1", tags=["records"])
 
 MAX_USAGE_DAYS = 366
 MAX_PAGE = 200
-RunId = Annotated[str, Path(min_length=1, max_length=64, description="The run's `run_id`.")]
+RunId = Annotated[
+    str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The run's `run_id`.")
+]
 
 
 def _record(row: RunRow) -> RunRecord:
@@ -72,14 +75,11 @@ def _cursor(row: RunRow) -> str:
 def _after(cursor: str) -> tuple[datetime, str]:
     try:
         created, _, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("~")
-        moment: datetime | None = datetime.fromisoformat(created)
-    except ValueError:  # also binascii.Error and UnicodeDecodeError
+        moment: datetime | None = datetime.fromisoformat(created).astimezone(UTC)
+    except (ValueError, OverflowError):  # also binascii.Error and UnicodeDecodeError
         moment, run_id = None, ""
     if moment is None or moment.tzinfo is None or not run_id:
-        raise ValidationFailed(
-            "cursor: not a cursor from a previous page",
-            details={"errors": [{"field": "cursor", "message": "invalid", "type": "cursor"}]},
-        )
+        raise ValidationFailed.for_field("cursor", "not a cursor from a previous page", "cursor")
     return moment, run_id
 
 
@@ -91,7 +91,7 @@ async def list_runs(
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
-    agent: Annotated[str | None, Query(max_length=64)] = None,
+    agent: Annotated[str | None, Query(pattern=NAME_PATTERN.pattern)] = None,
     status: Annotated[RunStatus | None, Query()] = None,
 ) -> RunList:
     """The caller's tenant's runs, newest first (needs `runs:read`)."""
@@ -138,17 +138,12 @@ async def get_usage(
     until = until or datetime.now(UTC).date()
     since = since or until.replace(day=1)
     if since > until:
-        raise ValidationFailed(
-            "since: must not be after until",
-            details={"errors": [{"field": "since", "message": "after until", "type": "range"}]},
-        )
+        raise ValidationFailed.for_field("since", "must not be after until", "range")
     if (until - since).days >= MAX_USAGE_DAYS:
-        raise ValidationFailed(
-            f"since: at most {MAX_USAGE_DAYS} days per report",
-            details={"errors": [{"field": "since", "message": "range too long", "type": "range"}]},
+        raise ValidationFailed.for_field(
+            "since", f"at most {MAX_USAGE_DAYS} days per report", "range"
         )
     report = await usage_report(container.db, principal.tenant, granularity, since, until)
-    assert report.quota is not None
     return UsageOutReport(
         tenant=report.tenant,
         granularity=report.granularity,

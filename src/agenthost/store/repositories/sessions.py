@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthost.store.repositories.upsert import insert_ignore
@@ -54,25 +54,24 @@ async def append(
 
 
 async def pop(tx: AsyncSession, tenant_id: str, session_id: str) -> str | None:
+    """Remove and return the latest item; None when the session has none.
+
+    A concurrent pop may take the item we picked first; then we pick again (each statement
+    sees the latest committed items), so two pops never return the same item.
+    """
     while True:
-        last = (
-            await tx.execute(
-                select(SessionItemRow.id, SessionItemRow.data)
-                .where(
-                    SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id
-                )
-                .order_by(SessionItemRow.id.desc())
-                .limit(1)
-                .with_for_update()
+        last = await tx.scalar(
+            select(func.max(SessionItemRow.id)).where(
+                SessionItemRow.tenant_id == tenant_id, SessionItemRow.session_id == session_id
             )
-        ).first()
+        )
         if last is None:
             return None
-        result = await tx.execute(delete(SessionItemRow).where(SessionItemRow.id == last.id))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            return str(last.data)
-        # SQLite ignores FOR UPDATE: a concurrent pop took this item between our read and our
-        # delete. Our delete holds the write lock now, so reading again sees the latest items.
+        data = await tx.scalar(
+            delete(SessionItemRow).where(SessionItemRow.id == last).returning(SessionItemRow.data)
+        )
+        if data is not None:
+            return str(data)
 
 
 async def clear(tx: AsyncSession, tenant_id: str, session_id: str) -> None:
