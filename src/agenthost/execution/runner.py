@@ -32,26 +32,21 @@ class AgentRunner:
 
     async def run(self, state: RunState) -> RunResult:
         with token_budget(state.token_limit, state.sdk_usage):
-            return await Runner.run(
-                state.agent,
-                state.input,
-                max_turns=state.max_turns,
-                run_config=self.run_config,
-                hooks=UsageHooks(state),
-                session=state.session,
-            )
+            return await Runner.run(state.agent, state.input, **self._options(state))
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
         # The run's task is created here and copies the budget with the rest of the context.
         with token_budget(state.token_limit, state.sdk_usage):
-            return Runner.run_streamed(
-                state.agent,
-                state.input,
-                max_turns=state.max_turns,
-                run_config=self.run_config,
-                hooks=UsageHooks(state),
-                session=state.session,
-            )
+            return Runner.run_streamed(state.agent, state.input, **self._options(state))
+
+    def _options(self, state: RunState) -> dict[str, Any]:
+        """What ``Runner.run`` and ``Runner.run_streamed`` both take besides agent and input."""
+        return {
+            "max_turns": state.max_turns,
+            "run_config": self.run_config,
+            "hooks": UsageHooks(state),
+            "session": state.session,
+        }
 
 
 class UsageHooks(RunHooks[Any]):
