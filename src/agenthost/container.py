@@ -15,6 +15,7 @@ from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.runner import AgentRunner
 from agenthost.execution.settlement import Settlement
+from agenthost.jobs.service import BackgroundRuns
 from agenthost.models.provider import AgentHostModelProvider
 from agenthost.registry import AgentRegistry, load_registry
 from agenthost.settings import ConfigError, Settings
@@ -44,16 +45,25 @@ class Container:
     ledger: Ledger
     admin: TenantAdmin
     pipeline: Pipeline
+    background: BackgroundRuns | None
+    """Durable background runs; None when the ``background_runs`` setting is off."""
 
-    async def start(self) -> None:
+    async def start(self, *, background: bool = True) -> None:
         """Check what needs the network: the schema is current; dev mode's tenant exists;
-        a Redis that cannot be reached is logged (how requests fare is a setting)."""
+        a Redis that cannot be reached is logged (how requests fare is a setting). Then start
+        background runs (DBOS), unless ``background`` is false (a configuration check)."""
         await require_current(self.db)
         await self.authenticator.start()
         if self.rate_limits.backend == "redis":
             await self.rate_limits.check_storage()
+        if background and self.background is not None:
+            await self.background.start()
+        else:
+            self.background = None
 
     async def aclose(self) -> None:
+        if self.background is not None:
+            await self.background.stop()
         await self.provider.aclose()
         await self.db.aclose()
         if self.redis_pool is not None:
@@ -65,6 +75,7 @@ def build_container(
     *,
     registry: AgentRegistry | None = None,
     lifecycle: Lifecycle | None = None,
+    executes_background: bool = False,
 ) -> Container:
     """Build the process's objects; raises ConfigError when they cannot work together."""
     registry = registry if registry is not None else load_registry(settings.agents)
@@ -94,10 +105,23 @@ def build_container(
     )
     ledger = Ledger(db, settings)
     sessions = SessionStore(db, settings.session_history_limit)
-    pipeline = Pipeline(
-        Admission(settings, registry, lifecycle, ledger, sessions),
-        AgentRunner(settings, provider),
-        Settlement(lifecycle, ledger),
+    admission = Admission(settings, registry, lifecycle, ledger, sessions)
+    settlement = Settlement(lifecycle, ledger)
+    pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement)
+    background = (
+        BackgroundRuns(
+            settings,
+            db,
+            provider,
+            admission,
+            pipeline,
+            settlement,
+            lifecycle,
+            ledger,
+            executes=executes_background or settings.execute_background_runs,
+        )
+        if settings.background_runs
+        else None
     )
     return Container(
         settings=settings,
@@ -112,6 +136,7 @@ def build_container(
         ledger=ledger,
         admin=TenantAdmin(db, registry, provider.serves),
         pipeline=pipeline,
+        background=background,
     )
 
 

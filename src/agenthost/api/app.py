@@ -21,7 +21,7 @@ from agenthost.api.middleware import (
 )
 from agenthost.api.middleware.auth import AuthMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
-from agenthost.api.routes import admin, compat, health, records, runs, sessions
+from agenthost.api.routes import admin, background, compat, health, records, runs, sessions
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings, load_settings
@@ -108,6 +108,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(records.router)
+    app.include_router(background.router)
     app.include_router(sessions.router)
     app.include_router(admin.router)
     app.include_router(compat.router)

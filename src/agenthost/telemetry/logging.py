@@ -173,8 +173,13 @@ def _route_uvicorn_loggers() -> None:
     access.disabled = True
     # One INFO line per upstream HTTP request is noise next to our own run and access logs;
     # alembic describes its migration context each time the schema is checked.
-    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic"):
+    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic", "dbos"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # DBOS gives its logger a console handler of its own unless it has one: a no-op handler
+    # keeps its records flowing to ours instead.
+    dbos = logging.getLogger("dbos")
+    if not dbos.handlers:
+        dbos.addHandler(logging.NullHandler())
 
 
 def configure_logging(

@@ -21,10 +21,14 @@ class MockLLMStats:
     faults: Counter[str] = field(default_factory=Counter)
     disconnects: int = 0
     in_flight: int = 0
+    completed_calls: Counter[str] = field(default_factory=Counter)
+    """Answers delivered in full, per call: ``<last user text>#<conversation items>``. A call
+    answered twice was repeated by its client (a resumed run must not do that)."""
 
     def reset(self) -> None:
         """Zero every counter except ``in_flight`` (those requests are still running)."""
         self.total_requests = 0
+        self.completed_calls.clear()
         self.per_endpoint.clear()
         self.per_status.clear()
         self.faults.clear()
@@ -39,6 +43,7 @@ class MockLLMStats:
             "faults": dict(self.faults),
             "disconnects": self.disconnects,
             "in_flight": self.in_flight,
+            "completed_calls": dict(self.completed_calls),
         }
 
 
