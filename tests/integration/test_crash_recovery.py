@@ -148,3 +148,42 @@ async def test_runs_of_a_killed_embedded_server_complete_once_after_restart(
         await wait_ready(client, restarted)
         records = await _all_finished(client, run_ids)
     _assert_exactly_once(records, mock_llm, tmp_path / "tools.log", count)
+
+
+async def test_cancel_reaches_a_run_in_another_process_within_a_second(
+    servers: Servers, migrated_postgres: str, tmp_path: Path
+) -> None:
+    shared = {**FAST, "database_url": migrated_postgres}
+    api, url = servers.start(execute_background_runs="false", **shared)
+    servers.worker("worker-c", **shared)
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, api)
+        [run_id] = await _queue_all(client, 1)
+        await _all_in_tool(tmp_path / "tools.log", 1)
+        response = await client.post(f"/v1/runs/{run_id}/cancel")
+        assert response.json()["status"] == "running"
+
+        async def cancelled() -> bool:
+            record = (await client.get(f"/v1/runs/{run_id}")).json()
+            return bool(record["status"] == "cancelled")
+
+        await eventually(cancelled, timeout_s=1.0)
+    assert not any(line.startswith("done") for line in _tool_lines(tmp_path / "tools.log"))
+
+
+async def test_a_stopped_worker_leaves_its_unfinished_runs_to_another(
+    servers: Servers, mock_llm: MockLLMServer, migrated_postgres: str, tmp_path: Path
+) -> None:
+    count = 5
+    shared = {**FAST, "database_url": migrated_postgres}
+    api, url = servers.start(execute_background_runs="false", **shared)
+    first = servers.worker("worker-d", grace_s=0.5, **shared)
+    async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        await wait_ready(client, api)
+        run_ids = await _queue_all(client, count)
+        await _all_in_tool(tmp_path / "tools.log", count)
+        servers.worker("worker-e", **shared)
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        records = await _all_finished(client, run_ids)
+    _assert_exactly_once(records, mock_llm, tmp_path / "tools.log", count)

@@ -109,6 +109,7 @@ async def create_run(
 async def _queue(
     container: Container, run_request: RunRequest, webhook_url: str | None
 ) -> JSONResponse:
+    container.registry.get(run_request.agent)  # an unknown agent is 404 before anything else
     if container.background is None:
         raise NotImplementedFeature(
             "background runs are turned off on this server (the background_runs setting)"
