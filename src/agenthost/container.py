@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agents import Agent, set_tracing_export_api_key
@@ -20,6 +21,9 @@ from agenthost.registry import AgentRegistry, load_registry
 from agenthost.settings import ConfigError, Settings
 from agenthost.store.database import Database
 from agenthost.store.migrate import require_current
+from agenthost.telemetry.metrics import Metrics
+from agenthost.telemetry.runs import RunTelemetry
+from agenthost.telemetry.tracing import Tracing, install_sdk_processors
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.auth import Authenticator
 from agenthost.tenancy.ledger import Ledger
@@ -44,6 +48,8 @@ class Container:
     ledger: Ledger
     admin: TenantAdmin
     pipeline: Pipeline
+    tracing: Tracing
+    metrics: Metrics
 
     async def start(self) -> None:
         """Check what needs the network: the schema is current; dev mode's tenant exists;
@@ -58,6 +64,7 @@ class Container:
         await self.db.aclose()
         if self.redis_pool is not None:
             await self.redis_pool.aclose()
+        self.tracing.shutdown()
 
 
 def build_container(
@@ -65,11 +72,18 @@ def build_container(
     *,
     registry: AgentRegistry | None = None,
     lifecycle: Lifecycle | None = None,
+    metrics_dir: Path | None = None,
 ) -> Container:
-    """Build the process's objects; raises ConfigError when they cannot work together."""
+    """Build the process's objects; raises ConfigError when they cannot work together.
+
+    ``metrics_dir``: the metrics directory shared with sibling server processes (set by the
+    supervisor of ``serve --workers N``; see :mod:`agenthost.telemetry.metrics`).
+    """
     registry = registry if registry is not None else load_registry(settings.agents)
+    metrics = Metrics(metrics_dir)
     lifecycle = lifecycle or Lifecycle()
-    provider = AgentHostModelProvider(settings)
+    lifecycle.track(metrics.runs_in_flight)
+    provider = AgentHostModelProvider(settings, metrics)
     missing = provider.missing(_model_names(registry))
     if missing:
         raise ConfigError(
@@ -92,12 +106,16 @@ def build_container(
         if settings.redis_url is not None
         else None
     )
-    ledger = Ledger(db, settings)
+    ledger = Ledger(db, settings, metrics)
     sessions = SessionStore(db, settings.session_history_limit)
+    tracing = Tracing(settings)
+    install_sdk_processors(settings)
+    telemetry = RunTelemetry(tracing, metrics)
     pipeline = Pipeline(
         Admission(settings, registry, lifecycle, ledger, sessions),
         AgentRunner(settings, provider),
-        Settlement(lifecycle, ledger),
+        Settlement(lifecycle, ledger, telemetry),
+        telemetry,
     )
     return Container(
         settings=settings,
@@ -107,11 +125,13 @@ def build_container(
         db=db,
         redis_pool=redis_pool,
         authenticator=Authenticator(db, dev_mode=settings.dev_mode),
-        rate_limits=RateLimits(settings, redis_pool),
+        rate_limits=RateLimits(settings, redis_pool, metrics),
         sessions=sessions,
         ledger=ledger,
         admin=TenantAdmin(db, registry, provider.serves),
         pipeline=pipeline,
+        tracing=tracing,
+        metrics=metrics,
     )
 
 

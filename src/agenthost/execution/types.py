@@ -11,6 +11,7 @@ from typing import Any, Literal
 from agents import Agent
 from agents.memory import Session
 from agents.usage import Usage
+from opentelemetry.trace import INVALID_SPAN, Span
 
 from agenthost.errors import AgentHostError
 from agenthost.registry import RegisteredAgent
@@ -129,6 +130,8 @@ class RunState:
     """What admission reserved for the run; settlement gives it back."""
     abort: Callable[[AgentHostError], None] | None = None
     """Set by the deadline stage: stop the run now, failing it with the given error."""
+    span: Span = INVALID_SPAN
+    """The run's OpenTelemetry span (set by the pipeline once admitted)."""
 
     def mark_cancelled(self) -> None:
         self.status, self.error_code = "cancelled", "RUN_CANCELLED"

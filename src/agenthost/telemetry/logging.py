@@ -16,6 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from opentelemetry import trace
+
 from agenthost.telemetry.context import current_log_fields
 
 HANDLER_NAME = "agenthost"
@@ -86,7 +88,8 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class ContextFilter(logging.Filter):
-    """Copy the contextvar fields (``request_id``, bound fields) onto each record.
+    """Copy the contextvar fields (``request_id``, bound fields, the OpenTelemetry
+    ``trace_id`` and ``span_id``) onto each record.
 
     A field passed explicitly through ``extra`` wins over the context.
     """
@@ -95,6 +98,10 @@ class ContextFilter(logging.Filter):
         for name, value in current_log_fields().items():
             if name not in _RECORD_ATTRS and not hasattr(record, name):
                 setattr(record, name, value)
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid and not hasattr(record, "trace_id"):
+            record.trace_id = format(span_context.trace_id, "032x")
+            record.span_id = format(span_context.span_id, "016x")
         return True
 
 
