@@ -126,7 +126,8 @@ class RedactionFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: timestamp (UTC), level, logger, message, extra fields."""
+    """One JSON object per line: timestamp (UTC), level, logger, process id, message, extra
+    fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = extra_fields(record)
@@ -136,6 +137,7 @@ class JsonFormatter(logging.Formatter):
             ),
             level=record.levelname,
             logger=record.name,
+            pid=record.process,
             message=record.getMessage(),
         )
         if record.exc_info and not record.exc_text:
