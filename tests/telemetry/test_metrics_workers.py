@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tests.processes import Servers, wait_ready
 
 from agenthost.testing.mock_llm.server import MockLLMServer
-from tests.processes import Servers, wait_ready
 
 pytestmark = pytest.mark.integration
 

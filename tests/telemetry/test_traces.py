@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx2
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-
-from agenthost.api.app import create_app
-from agenthost.container import build_container
-from agenthost.registry import load_registry
-from agenthost.testing.mock_llm.server import MockLLMServer
-from tests.conftest import mock_settings, serving
 from tests.waiting import eventually
+
+from agenthost.registry import load_registry
 
 INBOUND_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{INBOUND_TRACE}-00f067aa0ba902b7-01"
 SECRET_PROMPT = "INV-42 zebra-quokka-marker"
-Traced = tuple[httpx2.AsyncClient, InMemorySpanExporter]
-
-
-@pytest.fixture
-def traced(mock_llm: MockLLMServer) -> Callable[..., Any]:
-    """``async with traced(**settings) as (client, exporter)``: the example agents over HTTP,
-    every finished span in ``exporter``."""
-
-    @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Traced]:
-        settings = mock_settings(mock_llm, **overrides)
-        container = build_container(settings, registry=load_registry("examples.registry:registry"))
-        exporter = InMemorySpanExporter()
-        container.tracing.add_span_processor(SimpleSpanProcessor(exporter))
-        app = create_app(settings, container=container)
-        async with serving(app) as url, httpx2.AsyncClient(base_url=url, timeout=30) as client:
-            yield client, exporter
-
-    return start
 
 
 def by_name(spans: Sequence[ReadableSpan], name: str) -> list[ReadableSpan]:
@@ -90,13 +65,16 @@ async def test_one_trace_from_request_to_model_calls_tools_and_handoffs(
     (run,) = by_name(spans, "run triage")
     assert run.parent is not None and run.parent.span_id == server.context.span_id
     run_id = response.json()["run_id"]
-    assert dict(run.attributes or {}).items() >= {
-        "agenthost.run.id": run_id,
-        "agenthost.agent": "triage",
-        "agenthost.tenant": "dev",
-        "agenthost.run.outcome": "succeeded",
-        "agenthost.run.cached": False,
-    }.items()
+    assert (
+        dict(run.attributes or {}).items()
+        >= {
+            "agenthost.run.id": run_id,
+            "agenthost.agent": "triage",
+            "agenthost.tenant": "dev",
+            "agenthost.run.outcome": "succeeded",
+            "agenthost.run.cached": False,
+        }.items()
+    )
 
     (triage,) = by_name(spans, "agent triage")
     (billing,) = by_name(spans, "agent billing")
@@ -112,9 +90,10 @@ async def test_one_trace_from_request_to_model_calls_tools_and_handoffs(
     (tool,) = by_name(spans, "tool lookup_invoice")
     assert "agent billing" in ancestors(tool, spans)
     (guardrail,) = by_name(spans, "guardrail no_card_numbers")
-    assert guardrail.attributes is not None and guardrail.attributes[
-        "agents.guardrail.triggered"
-    ] is False
+    assert (
+        guardrail.attributes is not None
+        and guardrail.attributes["agents.guardrail.triggered"] is False
+    )
 
     calls = by_name(spans, "model_call")
     assert len(calls) == response.json()["usage"]["requests"]

@@ -181,8 +181,9 @@ def _route_uvicorn_loggers() -> None:
     access.propagate = False
     access.disabled = True
     # One INFO line per upstream HTTP request is noise next to our own run and access logs;
-    # alembic describes its migration context each time the schema is checked.
-    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic"):
+    # alembic describes its migration context each time the schema is checked; aiosqlite logs
+    # every statement with its parameters (conversation content) at DEBUG.
+    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic", "aiosqlite"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
