@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from tests.processes import Servers, wait_ready
+from tests.telemetry.scrape import samples
 
 from agenthost.testing.mock_llm.server import MockLLMServer
 
@@ -25,15 +25,6 @@ def servers(mock_llm: MockLLMServer) -> Iterator[Servers]:
     servers = Servers(mock_llm)
     yield servers
     servers.kill_all()
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of an exposition, by name and labels."""
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 def pids_of_runs(log: Path) -> dict[str, int]:
