@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,7 +65,8 @@ class Container:
         await self.db.aclose()
         if self.redis_pool is not None:
             await self.redis_pool.aclose()
-        self.tracing.shutdown()
+        # Flushing to an unreachable collector blocks up to the exporter's timeout.
+        await asyncio.to_thread(self.tracing.shutdown)
 
 
 def build_container(

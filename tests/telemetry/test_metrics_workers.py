@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -12,19 +11,10 @@ import pytest
 from tests.processes import Servers, wait_ready
 from tests.telemetry.scrape import samples
 
-from agenthost.testing.mock_llm.server import MockLLMServer
-
 pytestmark = pytest.mark.integration
 
 BATCH = 8
 MAX_BATCHES = 10
-
-
-@pytest.fixture
-def servers(mock_llm: MockLLMServer) -> Iterator[Servers]:
-    servers = Servers(mock_llm)
-    yield servers
-    servers.kill_all()
 
 
 def pids_of_runs(log: Path) -> dict[str, int]:

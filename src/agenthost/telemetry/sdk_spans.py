@@ -67,7 +67,8 @@ class OpenTelemetryProcessor(TracingProcessor):
         self._lock = threading.Lock()
         # SDK trace id → (tracer, content flag, parent context: the run span)
         self._traces: dict[str, tuple[Tracer, bool, otel_context.Context]] = {}
-        self._spans: dict[str, trace.Span] = {}
+        # SDK span id → (SDK trace id, its OpenTelemetry span)
+        self._spans: dict[str, tuple[str, trace.Span]] = {}
 
     def on_trace_start(self, sdk_trace: Trace) -> None:
         bound = _run_tracer.get()
@@ -76,8 +77,14 @@ class OpenTelemetryProcessor(TracingProcessor):
                 self._traces[sdk_trace.trace_id] = (*bound, otel_context.get_current())
 
     def on_trace_end(self, sdk_trace: Trace) -> None:
+        """Forget the trace; end any of its spans the SDK left open."""
+        trace_id = sdk_trace.trace_id
         with self._lock:
-            self._traces.pop(sdk_trace.trace_id, None)
+            self._traces.pop(trace_id, None)
+            left = [k for k, (owner, _) in self._spans.items() if owner == trace_id]
+            spans = [self._spans.pop(k)[1] for k in left]
+        for otel_span in spans:
+            otel_span.end()
 
     def on_span_start(self, span: Span[Any]) -> None:
         with self._lock:
@@ -86,17 +93,18 @@ class OpenTelemetryProcessor(TracingProcessor):
         if owner is None:
             return
         tracer, _, run_context = owner
-        context = trace.set_span_in_context(parent) if parent is not None else run_context
+        context = trace.set_span_in_context(parent[1]) if parent is not None else run_context
         otel_span = tracer.start_span(span_name(span.span_data), context=context)
         with self._lock:
-            self._spans[span.span_id] = otel_span
+            self._spans[span.span_id] = (span.trace_id, otel_span)
 
     def on_span_end(self, span: Span[Any]) -> None:
         with self._lock:
-            otel_span = self._spans.pop(span.span_id, None)
+            entry = self._spans.pop(span.span_id, None)
             owner = self._traces.get(span.trace_id)
-        if otel_span is None:
+        if entry is None:
             return
+        otel_span = entry[1]
         content = owner is not None and owner[1]
         otel_span.set_attributes(span_attributes(span.span_data, content=content))
         error = span.error
@@ -107,7 +115,7 @@ class OpenTelemetryProcessor(TracingProcessor):
 
     def shutdown(self) -> None:
         with self._lock:
-            spans = list(self._spans.values())
+            spans = [otel_span for _, otel_span in self._spans.values()]
             self._spans.clear()
             self._traces.clear()
         for otel_span in spans:

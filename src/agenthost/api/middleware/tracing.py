@@ -3,7 +3,8 @@
 Continues an inbound W3C ``traceparent`` (when ``trust_trace_context``), names the span
 ``METHOD /route/{template}``, returns the trace id in ``X-Trace-ID``, and counts the request in
 ``agenthost_http_requests`` / ``agenthost_http_request_duration_seconds`` by route template
-(``unmatched`` for paths no route serves, so label values stay bounded).
+(``unmatched`` for paths no route serves, so label values stay bounded). Probes and
+``/metrics`` are counted but not traced: a scrape every few seconds is not worth a trace.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from __future__ import annotations
 import time
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import NoOpTracer, SpanKind, Status, StatusCode
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agenthost.api.middleware.auth import PROBES, scope_container
 from agenthost.api.middleware.request_id import scope_request_id
-from agenthost.container import Container
 from agenthost.telemetry.tracing import extract
 
 TRACE_HEADER = b"x-trace-id"
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNTRACED = PROBES | {"/metrics"}
 
 
 def route_of(scope: Scope) -> str:
@@ -35,16 +37,15 @@ class TracingMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        container: Container | None = (
-            getattr(scope["app"].state, "container", None) if scope["type"] == "http" else None
-        )
+        container = scope_container(scope)
         if container is None:
             await self.app(scope, receive, send)
             return
         tracing = container.tracing
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         parent = extract(Headers(scope=scope)) if tracing.trust_inbound else None
-        span = tracing.tracer.start_span(
+        tracer = NoOpTracer() if scope["path"] in UNTRACED else tracing.tracer
+        span = tracer.start_span(
             method,
             context=parent,
             kind=SpanKind.SERVER,
