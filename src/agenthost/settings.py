@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     """Make OpenTelemetry spans for requests, runs and the SDK's agent/model/tool spans, and
     put the trace id in logs and the ``X-Trace-ID`` header. Off: no spans at all."""
     trace_exporter: Literal["none", "console", "otlp"] = "none"
-    """Where spans go: nowhere (ids only), stderr (development), or an OTLP collector."""
+    """Where spans go: nowhere (ids only), stdout (development), or an OTLP collector."""
     otlp_endpoint: str | None = None
     """OTLP endpoint, e.g. ``http://collector:4318/v1/traces`` (HTTP) or
     ``http://collector:4317`` (gRPC); None: the exporter's default on localhost."""
