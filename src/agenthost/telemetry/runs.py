@@ -55,17 +55,18 @@ class RunTelemetry:
                 yield
         except BaseException as exc:
             if "agenthost.run.outcome" not in (getattr(span, "attributes", None) or {}):
+                # Not settled: refused at admission (or cancelled before it was admitted).
                 code = classify(exc).code.value if isinstance(exc, Exception) else "CANCELLED"
                 span.set_attributes({"agenthost.run.outcome": "refused", "error.type": code})
                 span.set_status(Status(StatusCode.ERROR, code))
+            raise
+        finally:
             if end:
                 span.end()
-            raise
-        if end:
-            span.end()
 
     def settled(self, state: RunState, *, cached: bool = False) -> None:
-        """Report a settled run: its span's outcome, the run metrics, one fewer in flight."""
+        """Report a settled run: its span's outcome and the run metrics (``cached``: answered
+        from the result cache)."""
         agent, tenant, status = state.entry.name, state.tenant_id, state.status
         usage = state.usage
         span = state.span
