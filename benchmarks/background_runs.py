@@ -81,8 +81,7 @@ async def _finish_span(url: str, agent: str) -> float:
     connection = await asyncpg.connect(url)
     try:
         row = await connection.fetchrow(
-            "SELECT min(finished_at) AS first, max(finished_at) AS last FROM runs "
-            "WHERE agent = $1",
+            "SELECT min(finished_at) AS first, max(finished_at) AS last FROM runs WHERE agent = $1",
             agent,
         )
     finally:
@@ -103,6 +102,7 @@ async def _enqueue(settings: Settings, agent: str, count: int, concurrency: int 
     container = build_container(settings)
     await container.start()
     assert container.background is not None
+    container.lifecycle.ready = True
     try:
         principal = await operator(container.db, DEV_TENANT)
         gate = asyncio.Semaphore(concurrency)

@@ -22,6 +22,7 @@ from agenthost.settings import DeploymentSettings, Settings
 from agenthost.store.database import Database
 from agenthost.store.migrate import upgrade
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.processes import Servers
 from tests.services import create_postgres_database, drop_postgres_database, flushed_redis
 from tests.waiting import eventually
 
@@ -89,6 +90,14 @@ def _isolated_environment(
 def mock_llm_server() -> Iterator[MockLLMServer]:
     with MockLLMServer() as server:
         yield server
+
+
+@pytest.fixture
+def servers(mock_llm: MockLLMServer) -> Iterator[Servers]:
+    """Start ``agenthost serve`` processes; those still running are killed after the test."""
+    started = Servers(mock_llm)
+    yield started
+    started.kill_all()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx2
 
@@ -57,8 +57,9 @@ class Servers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(
-        self, workers: int = 1, grace_s: float = 20, **settings: Any
+        self, workers: int = 1, grace_s: float = 20, log: IO[bytes] | None = None, **settings: Any
     ) -> tuple[subprocess.Popen[bytes], str]:
+        """Start a server (its stderr, the logs, to ``log`` if given)."""
         port = free_port()
         env = agenthost_env(
             self._mock, port=port, workers=workers, shutdown_grace_s=grace_s, **settings
@@ -69,6 +70,7 @@ class Servers:
             cwd=ROOT,
             env=env,
             start_new_session=True,
+            stderr=log,
         )
         self.processes.append(process)
         return process, f"http://127.0.0.1:{port}"

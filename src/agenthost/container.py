@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agents import Agent, set_tracing_export_api_key
@@ -21,6 +23,9 @@ from agenthost.registry import AgentRegistry, load_registry
 from agenthost.settings import ConfigError, Settings
 from agenthost.store.database import Database
 from agenthost.store.migrate import require_current
+from agenthost.telemetry.metrics import Metrics
+from agenthost.telemetry.runs import RunTelemetry
+from agenthost.telemetry.tracing import Tracing, install_sdk_processors
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.auth import Authenticator
 from agenthost.tenancy.ledger import Ledger
@@ -47,6 +52,8 @@ class Container:
     pipeline: Pipeline
     background: BackgroundRuns | None
     """Durable background runs; None when the ``background_runs`` setting is off."""
+    tracing: Tracing
+    metrics: Metrics
 
     async def start(self, *, background: bool = True) -> None:
         """Check what needs the network: the schema is current; dev mode's tenant exists;
@@ -68,6 +75,8 @@ class Container:
         await self.db.aclose()
         if self.redis_pool is not None:
             await self.redis_pool.aclose()
+        # Flushing to an unreachable collector blocks up to the exporter's timeout.
+        await asyncio.to_thread(self.tracing.shutdown)
 
 
 def build_container(
@@ -76,11 +85,18 @@ def build_container(
     registry: AgentRegistry | None = None,
     lifecycle: Lifecycle | None = None,
     executes_background: bool = False,
+    metrics_dir: Path | None = None,
 ) -> Container:
-    """Build the process's objects; raises ConfigError when they cannot work together."""
+    """Build the process's objects; raises ConfigError when they cannot work together.
+
+    ``metrics_dir``: the metrics directory shared with sibling server processes (set by the
+    supervisor of ``serve --workers N``; see :mod:`agenthost.telemetry.metrics`).
+    """
     registry = registry if registry is not None else load_registry(settings.agents)
+    metrics = Metrics(metrics_dir)
     lifecycle = lifecycle or Lifecycle()
-    provider = AgentHostModelProvider(settings)
+    lifecycle.track(metrics.runs_in_flight)
+    provider = AgentHostModelProvider(settings, metrics)
     missing = provider.missing(_model_names(registry))
     if missing:
         raise ConfigError(
@@ -103,11 +119,14 @@ def build_container(
         if settings.redis_url is not None
         else None
     )
-    ledger = Ledger(db, settings)
+    ledger = Ledger(db, settings, metrics)
     sessions = SessionStore(db, settings.session_history_limit)
+    tracing = Tracing(settings)
+    install_sdk_processors(settings)
+    telemetry = RunTelemetry(tracing, metrics)
     admission = Admission(settings, registry, lifecycle, ledger, sessions)
-    settlement = Settlement(lifecycle, ledger)
-    pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement)
+    settlement = Settlement(lifecycle, ledger, telemetry)
+    pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement, telemetry)
     background = (
         BackgroundRuns(
             settings,
@@ -131,12 +150,14 @@ def build_container(
         db=db,
         redis_pool=redis_pool,
         authenticator=Authenticator(db, dev_mode=settings.dev_mode),
-        rate_limits=RateLimits(settings, redis_pool),
+        rate_limits=RateLimits(settings, redis_pool, metrics),
         sessions=sessions,
         ledger=ledger,
         admin=TenantAdmin(db, registry, provider.serves),
         pipeline=pipeline,
         background=background,
+        tracing=tracing,
+        metrics=metrics,
     )
 
 

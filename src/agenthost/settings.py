@@ -117,6 +117,30 @@ class Settings(BaseSettings):
     access_log: bool = True
     """One JSON line per HTTP request."""
 
+    # --- tracing and metrics -------------------------------------------------------------
+    tracing_enabled: bool = True
+    """Make OpenTelemetry spans for requests, runs and the SDK's agent/model/tool spans, and
+    put the trace id in logs and the ``X-Trace-ID`` header. Off: no spans at all."""
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
+    """Where spans go: nowhere (ids only), stdout (development), or an OTLP collector."""
+    otlp_endpoint: str | None = None
+    """OTLP endpoint, e.g. ``http://collector:4318/v1/traces`` (HTTP) or
+    ``http://collector:4317`` (gRPC); None: the exporter's default on localhost."""
+    otlp_protocol: Literal["http", "grpc"] = "http"
+    """OTLP transport; ``grpc`` needs the ``otlp-grpc`` extra installed."""
+    otlp_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """Headers sent with every export (e.g. an API key of the tracing backend)."""
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    """Share of new traces recorded; an inbound ``traceparent``'s sampled flag is followed."""
+    trace_content: bool = False
+    """Put prompts, model outputs and tool arguments/results on spans. Off: never."""
+    trust_trace_context: bool = True
+    """Continue the trace of an inbound W3C ``traceparent`` header (off: always a new trace)."""
+    service_name: str = Field(default="agenthost", min_length=1)
+    """``service.name`` of the spans' resource."""
+    metrics_enabled: bool = True
+    """Serve Prometheus metrics at ``GET /metrics`` (off: 404)."""
+
     # --- HTTP ----------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest accepted request body; larger bodies get 413."""

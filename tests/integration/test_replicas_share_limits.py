@@ -13,7 +13,6 @@ import asyncio
 import json
 import signal
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx2
 import pytest
@@ -27,13 +26,6 @@ RUNS = 200
 QUOTA = 50
 KEY_LIMIT = 120
 TENANT_LIMIT = 125
-
-
-@pytest.fixture
-def servers(mock_llm: MockLLMServer) -> Iterator[Servers]:
-    started = Servers(mock_llm)
-    yield started
-    started.kill_all()
 
 
 def _cli(env: dict[str, str], *args: str) -> str:

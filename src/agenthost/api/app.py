@@ -20,8 +20,18 @@ from agenthost.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from agenthost.api.middleware.auth import AuthMiddleware
+from agenthost.api.middleware.tracing import TracingMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
-from agenthost.api.routes import admin, background, compat, health, records, runs, sessions
+from agenthost.api.routes import (
+    admin,
+    background,
+    compat,
+    health,
+    metrics,
+    records,
+    runs,
+    sessions,
+)
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings, load_settings
@@ -32,6 +42,8 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
     stack = [
         # Mint or accept the request id first, so every later layer (and log line) has it.
         Middleware(RequestIdMiddleware, trust_inbound=settings.trust_request_id),
+        # The server span (and request metrics) next, so every log line below has a trace id.
+        Middleware(TracingMiddleware),
         # Log after the id exists, around everything else, so refusals are logged too.
         *([Middleware(AccessLogMiddleware)] if settings.access_log else []),
         Middleware(SecurityHeadersMiddleware),
@@ -42,7 +54,7 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
                     allow_origins=settings.cors_origins,
                     allow_methods=["*"],
                     allow_headers=["*"],
-                    expose_headers=["X-Request-ID", "X-Run-ID"],
+                    expose_headers=["X-Request-ID", "X-Run-ID", "X-Trace-ID"],
                 )
             ]
             if settings.cors_origins
@@ -106,6 +118,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(runs.router)
     app.include_router(records.router)
     app.include_router(background.router)

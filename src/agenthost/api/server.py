@@ -14,6 +14,7 @@ import contextvars
 import logging
 import signal
 import socket
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -97,10 +98,15 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
-def run_worker(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
-    """One server process: its own app, container and event loop."""
+def run_worker(
+    settings: Settings,
+    sockets: list[socket.socket] | None = None,
+    metrics_dir: Path | None = None,
+) -> None:
+    """One server process: its own app, container and event loop (``metrics_dir``: the
+    metrics directory of a supervised server)."""
     _configure_logging(settings)
-    app = create_app(settings, container=build_container(settings))
+    app = create_app(settings, container=build_container(settings, metrics_dir=metrics_dir))
     server = DrainingServer(
         _uvicorn_config(settings, app), app.state.lifecycle, settings.shutdown_grace_s
     )

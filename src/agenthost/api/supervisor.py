@@ -3,7 +3,9 @@
 uvicorn's own supervisor builds plain ``uvicorn.Server`` objects in its children, which would
 lose the draining shutdown, so agenthost supervises its workers itself: N spawned processes
 share one listening socket; SIGTERM/SIGINT are forwarded to each (each drains, then exits);
-a worker that dies unexpectedly is replaced.
+a worker that dies unexpectedly is replaced. The workers share one fresh metrics directory
+(prometheus-client's multiprocess mode), so ``/metrics`` counts all of them; a dead worker's
+live gauges are dropped from it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import socket
 import threading
 import time
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import FrameType
 
 from agenthost.settings import Settings
+from agenthost.telemetry.metrics import mark_process_dead, multiprocess_environment
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +30,9 @@ RESTART_DELAY_S = 1.0
 ORPHAN_CHECK_S = 1.0
 
 
-def _worker_main(settings: Settings, sock: socket.socket, supervisor: int, index: int) -> None:
+def _worker_main(
+    settings: Settings, sock: socket.socket, supervisor: int, index: int, metrics_dir: Path
+) -> None:
     from agenthost.api.server import run_worker
     from agenthost.jobs.service import executor_id
 
@@ -37,7 +43,7 @@ def _worker_main(settings: Settings, sock: socket.socket, supervisor: int, index
     # Each worker executes background runs under its own stable identity; a restarted worker
     # takes its predecessor's, and so resumes its unfinished runs.
     own = settings.model_copy(update={"executor_id": f"{executor_id(settings)}-{index}"})
-    run_worker(own, sockets=[sock])
+    run_worker(own, sockets=[sock], metrics_dir=metrics_dir)
 
 
 def _drain_when_orphaned(parent: int) -> None:
@@ -54,12 +60,19 @@ def _drain_when_orphaned(parent: int) -> None:
 
 def supervise(settings: Settings, sock: socket.socket) -> int:
     """Run ``settings.workers`` workers until a signal stops them; returns the exit status."""
+    with multiprocess_environment() as metrics_dir:
+        return _supervise(settings, sock, metrics_dir)
+
+
+def _supervise(settings: Settings, sock: socket.socket, metrics_dir: Path) -> int:
     context = multiprocessing.get_context("spawn")
     stopping = threading.Event()
 
     def start(index: int) -> BaseProcess:
         process = context.Process(
-            target=_worker_main, args=(settings, sock, os.getpid(), index), daemon=False
+            target=_worker_main,
+            args=(settings, sock, os.getpid(), index, metrics_dir),
+            daemon=False,
         )
         process.start()
         logger.info("started worker process %s", process.pid)
@@ -81,6 +94,8 @@ def supervise(settings: Settings, sock: socket.socket) -> int:
                     logger.error(
                         "worker %s exited with %s; restarting", process.pid, process.exitcode
                     )
+                    if process.pid is not None:
+                        mark_process_dead(metrics_dir, process.pid)
                     time.sleep(RESTART_DELAY_S)
                     workers[index] = start(index)
         for process in workers:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from prometheus_client import Gauge
+
 from agenthost.errors import AgentHostError
 from agenthost.execution.types import RunState
 
@@ -20,6 +22,12 @@ class Lifecycle:
         self._runs: set[RunState] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._gauge: Gauge | None = None
+
+    def track(self, gauge: Gauge) -> None:
+        """Keep ``gauge`` equal to the number of runs in flight in this process."""
+        self._gauge = gauge
+        gauge.set(self.in_flight)
 
     @property
     def accepting(self) -> bool:
@@ -32,9 +40,13 @@ class Lifecycle:
     def run_started(self, state: RunState) -> None:
         self._runs.add(state)
         self._idle.clear()
+        if self._gauge is not None:
+            self._gauge.set(self.in_flight)
 
     def run_finished(self, state: RunState) -> None:
         self._runs.discard(state)
+        if self._gauge is not None:
+            self._gauge.set(self.in_flight)
         if not self._runs:
             self._idle.set()
 

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import AsyncGenerator
 
 from agents.result import RunResultBase, RunResultStreaming
+from opentelemetry.trace import Span
 
 from agenthost.execution import deadline
 from agenthost.execution.admission import Admission
@@ -20,22 +21,38 @@ from agenthost.execution.events import translate
 from agenthost.execution.runner import AgentRunner, agent_name, jsonable_output
 from agenthost.execution.settlement import Settlement
 from agenthost.execution.types import RunEvent, RunOutcome, RunRequest, RunState
+from agenthost.telemetry.runs import RunTelemetry
 
 
 class Pipeline:
-    def __init__(self, admission: Admission, runner: AgentRunner, settlement: Settlement) -> None:
+    def __init__(
+        self,
+        admission: Admission,
+        runner: AgentRunner,
+        settlement: Settlement,
+        telemetry: RunTelemetry,
+    ) -> None:
         self._admission = admission
         self._runner = runner
         self._settlement = settlement
+        self._telemetry = telemetry
 
     async def run(self, request: RunRequest) -> RunOutcome:
         """Run to completion. Raises AgentHostError (already classified) on failure."""
-        state = await self._admission.admit(request, "sync")
-        return await self.execute(state, self._runner)
+        span = self._telemetry.start(request, "sync")
+        with self._telemetry.current(span, request, end=True):
+            state = await self._admission.admit(request, "sync")
+            return await self._execute(state, span, self._runner)
 
     async def execute(self, state: RunState, runner: AgentRunner) -> RunOutcome:
-        """Deadline → runner → settlement for an admitted ``state`` (a sync run, or a
-        background run resumed by the process executing it, with its durable runner)."""
+        """Deadline → runner → settlement for a background run resumed by the process
+        executing it (admitted when it was queued), with its durable runner."""
+        span = self._telemetry.start(state.request, "background")
+        with self._telemetry.current(span, state.request, end=True):
+            return await self._execute(state, span, runner)
+
+    async def _execute(self, state: RunState, span: Span, runner: AgentRunner) -> RunOutcome:
+        state.span = span
         async with self._settlement.settling(state):
             async with deadline.enforce(state):
                 result = await runner.run(state)
@@ -46,8 +63,15 @@ class Pipeline:
 
         The caller must iterate ``events()`` or, if it never will, call ``discard()``.
         """
-        state = await self._admission.admit(request, "stream")
-        return RunStream(self._runner, self._settlement, state)
+        span = self._telemetry.start(request, "stream")
+        try:
+            with self._telemetry.current(span, request, end=False):
+                state = await self._admission.admit(request, "stream")
+        except BaseException:
+            span.end()
+            raise
+        state.span = span
+        return RunStream(self._runner, self._settlement, state, self._telemetry)
 
 
 def _finish(state: RunState, result: RunResultBase) -> RunOutcome:
@@ -67,10 +91,17 @@ def _finish(state: RunState, result: RunResultBase) -> RunOutcome:
 class RunStream:
     """One admitted streamed run. Iterate :meth:`events` exactly once."""
 
-    def __init__(self, runner: AgentRunner, settlement: Settlement, state: RunState) -> None:
+    def __init__(
+        self,
+        runner: AgentRunner,
+        settlement: Settlement,
+        state: RunState,
+        telemetry: RunTelemetry,
+    ) -> None:
         self._runner = runner
         self._settlement = settlement
         self.state = state
+        self._telemetry = telemetry
         self._started = False
 
     @property
@@ -87,26 +118,38 @@ class RunStream:
             if result is not None:
                 result.cancel()
 
-        async with self._settlement.settling(state):
-            try:
-                yield RunEvent("run_started", {"run_id": self.run_id, "agent": state.entry.name})
-                with deadline.watch(state, on_expire=cancel_run) as watch:
-                    result = self._runner.run_streamed(state)
-                    async for event in result.stream_events():
-                        public = translate(event)
-                        if public is not None:
-                            yield public
-                    watch.check()
-                yield RunEvent("final", final_data(_finish(state, result)))
-            finally:  # also when the client went away: stop the run with the stream
-                if result is not None and not result.is_complete:
-                    result.cancel()
+        # The run's span is made current only around the start of the run (whose task copies
+        # it): a generator may be resumed from different tasks, so nothing spans a yield.
+        try:
+            async with self._settlement.settling(state):
+                try:
+                    yield RunEvent(
+                        "run_started", {"run_id": self.run_id, "agent": state.entry.name}
+                    )
+                    with deadline.watch(state, on_expire=cancel_run) as watch:
+                        started = self._telemetry.current(state.span, state.request, end=False)
+                        with started:
+                            result = self._runner.run_streamed(state)
+                        async for event in result.stream_events():
+                            public = translate(event)
+                            if public is not None:
+                                yield public
+                        watch.check()
+                    yield RunEvent("final", final_data(_finish(state, result)))
+                finally:  # also when the client went away: stop the run with the stream
+                    if result is not None and not result.is_complete:
+                        result.cancel()
+        finally:
+            state.span.end()
 
     async def discard(self) -> None:
         """Settle the run as cancelled if ``events()`` was never started."""
         if not self._started:
             self._started = True
-            await self._settlement.abandon(self.state)
+            try:
+                await self._settlement.abandon(self.state)
+            finally:
+                self.state.span.end()
 
 
 def final_data(outcome: RunOutcome) -> dict[str, object]:

@@ -25,8 +25,10 @@ class AgentRunner:
             # Chat Completions endpoints other than OpenAI's only report usage on streams when
             # asked to; without it streamed runs would record zero tokens.
             model_settings=ModelSettings(include_usage=True),
-            tracing_disabled=not settings.sdk_trace_export,
-            trace_include_sensitive_data=settings.log_sensitive_data,
+            # The SDK's spans go to OpenTelemetry (and to OpenAI only with sdk_trace_export):
+            # see agenthost.telemetry.tracing.install_sdk_processors.
+            tracing_disabled=not (settings.tracing_enabled or settings.sdk_trace_export),
+            trace_include_sensitive_data=settings.trace_content,
             workflow_name="agenthost",
         )
 

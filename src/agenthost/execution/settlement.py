@@ -17,15 +17,17 @@ from agenthost.errors import ErrorCode
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
 from agenthost.execution.types import RunState
+from agenthost.telemetry.runs import RunTelemetry
 from agenthost.tenancy.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
 
 class Settlement:
-    def __init__(self, lifecycle: Lifecycle, ledger: Ledger) -> None:
+    def __init__(self, lifecycle: Lifecycle, ledger: Ledger, telemetry: RunTelemetry) -> None:
         self._lifecycle = lifecycle
         self._ledger = ledger
+        self._telemetry = telemetry
 
     @asynccontextmanager
     async def settling(self, state: RunState) -> AsyncIterator[None]:
@@ -74,6 +76,7 @@ class Settlement:
         }
         try:
             logger.info("run %s", state.status, extra=fields)
+            self._telemetry.settled(state)
             await to_completion(self._ledger.close(state))
         except Exception:
             # The outcome stands; the usage is at least in this log line.

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from agents import Agent
 from agents.memory import Session
 from agents.usage import Usage
+from opentelemetry.trace import INVALID_SPAN, Span
 
 from agenthost.errors import AgentHostError
 from agenthost.registry import RegisteredAgent
@@ -133,6 +134,8 @@ class RunState:
     so that another process resumes it. Shutdown prefers it to ``abort``."""
     suspended: bool = False
     """The run was suspended: settlement records nothing (its outcome is still to come)."""
+    span: Span = INVALID_SPAN
+    """The run's OpenTelemetry span (set by the pipeline once admitted)."""
 
     def mark_cancelled(self) -> None:
         self.status, self.error_code = "cancelled", "RUN_CANCELLED"

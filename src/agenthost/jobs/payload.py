@@ -25,9 +25,11 @@ class RunPayload:
     request_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     webhook_url: str | None = None
+    trace: dict[str, str] = field(default_factory=dict)
+    """The trace context of the request that queued the run: its run continues that trace."""
 
     @classmethod
-    def of(cls, state: RunState, webhook_url: str | None) -> RunPayload:
+    def of(cls, state: RunState, webhook_url: str | None, trace: dict[str, str]) -> RunPayload:
         request = state.request
         assert state.reservation is not None
         return cls(
@@ -40,6 +42,7 @@ class RunPayload:
             request_id=request.request_id,
             metadata=dict(request.metadata),
             webhook_url=webhook_url,
+            trace=trace,
         )
 
     @classmethod

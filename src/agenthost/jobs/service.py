@@ -8,6 +8,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from agents.models.interface import ModelProvider
 
@@ -29,6 +30,8 @@ from agenthost.jobs.workflow import RunWorkflow
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.tables import RunEventRow
+from agenthost.telemetry.metrics import Metrics
+from agenthost.telemetry.tracing import capture
 from agenthost.tenancy.ledger import CANCELLED_MESSAGE, Ledger
 
 logger = logging.getLogger(__name__)
@@ -56,7 +59,10 @@ class BackgroundRuns:
         self._admission = admission
         self._ledger = ledger
         self.executes = executes
-        self.engine = DurableEngine(settings, executor_id(settings))
+        # A process that only queues runs never owns one: its own identity keeps DBOS's
+        # start-up recovery from taking the runs of an executing process on the same host.
+        identity = executor_id(settings) if executes else f"{executor_id(settings)}.enqueue-only"
+        self.engine = DurableEngine(settings, identity)
         self.events = RunEvents(db)
         self.active = ActiveRuns(ledger, settings.cancel_poll_s)
         self._webhooks = Webhooks(settings)
@@ -101,6 +107,8 @@ class BackgroundRuns:
             except DependencyUnavailable as exc:
                 logger.warning("could not mark this executor as stopped: %s", exc.message)
         await asyncio.to_thread(self.engine.destroy)
+        # DBOS made its thread pool the loop's default executor and has just shut it down.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         await self._webhooks.aclose()
 
     async def submit(self, request: RunRequest, webhook_url: str | None = None) -> str:
@@ -108,7 +116,7 @@ class BackgroundRuns:
         if webhook_url is not None:
             check_url(webhook_url, self._settings)
         state = await self._admission.admit(request, "background")
-        payload = RunPayload.of(state, webhook_url)
+        payload = RunPayload.of(state, webhook_url, capture())
         try:
             await self.engine.enqueue(payload.run_id, payload.tenant_id, payload.to_dict())
         except Exception as exc:
@@ -130,3 +138,10 @@ class BackgroundRuns:
 
     async def events_after(self, run_id: str, last_id: int) -> Sequence[RunEventRow]:
         return await self.events.after(run_id, last_id)
+
+    async def measure(self, metrics: Metrics) -> None:
+        """Set the queue-depth and run-state gauges from the database (all processes' runs)."""
+        counts = await self._ledger.background_counts()
+        metrics.queue_depth.set(counts.get("queued", 0))
+        for status in ("queued", "running"):
+            metrics.background_runs.labels(status).set(counts.get(status, 0))

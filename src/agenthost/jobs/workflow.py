@@ -30,6 +30,7 @@ from agenthost.jobs.webhook import Webhooks
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import tenants
+from agenthost.telemetry.tracing import continued
 from agenthost.tenancy.ledger import CANCELLED_MESSAGE, Ledger
 from agenthost.tenancy.principal import Principal, tenant_from_row
 
@@ -55,6 +56,10 @@ class RunWorkflow:
         if not self.lifecycle.accepting:
             # Draining: leave the run pending, for another process (or this one's restart).
             raise asyncio.CancelledError
+        with continued(payload.trace):
+            await self._run(payload)
+
+    async def _run(self, payload: RunPayload) -> None:
         try:
             state = self.admission.resume(await self._request(payload), payload.period)
         except AgentHostError as refused:

@@ -39,8 +39,10 @@ class CircuitBreaker:
         name: str,
         config: BreakerConfig,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str, BreakerState], None] | None = None,
     ) -> None:
         self.name = name
+        self._on_change = on_change
         self._config = config
         self._clock = clock
         self._failures: deque[float] = deque()
@@ -113,3 +115,5 @@ class CircuitBreaker:
             log = logger.warning if state is BreakerState.OPEN else logger.info
             log("circuit %s: %s -> %s", self.name, self._state.value, state.value)
             self._state = state
+            if self._on_change is not None:
+                self._on_change(self.name, state)

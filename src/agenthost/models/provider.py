@@ -1,7 +1,7 @@
 """The process's one model provider: model names → resilient models over deployments.
 
 Each logical model name resolves to
-``BudgetModel(RetryingModel(RouterModel([BreakerModel(CallTimeoutModel(sdk_model))])))``
+``BudgetModel(RetryingModel(RouterModel([BreakerModel(MeteredModel(CallTimeoutModel(sdk_model)))])))``
 over the deployments that serve it. Clients and breakers belong to deployments and are shared
 by every model name a deployment serves. Without deployments and without an OpenAI key every
 name resolves to the offline :class:`~agenthost.models.demo.DemoModel`.
@@ -15,16 +15,18 @@ from collections.abc import Iterable
 from agents.models.interface import Model, ModelProvider
 from openai import AsyncOpenAI
 
-from agenthost.errors import InternalError
+from agenthost.errors import AgentHostError, InternalError
 from agenthost.models.breaker import BreakerConfig, CircuitBreaker
 from agenthost.models.breaker_model import BreakerModel
 from agenthost.models.budget import BudgetModel
 from agenthost.models.call_timeout import CallTimeoutModel
 from agenthost.models.clients import build_client, build_model
 from agenthost.models.demo import DemoModel
+from agenthost.models.metered import MeteredModel
 from agenthost.models.retry import RetryingModel, RetryPolicy
 from agenthost.models.router import Deployment, RouterModel
 from agenthost.settings import DeploymentSettings, Settings
+from agenthost.telemetry.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ def effective_deployments(settings: Settings) -> list[DeploymentSettings]:
 
 
 class AgentHostModelProvider(ModelProvider):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
         self._settings = settings
+        self._metrics = metrics
         self._demo = DemoModel() if settings.uses_demo_model else None
         self._deployments = [] if self._demo else effective_deployments(settings)
         default_key = (
@@ -62,7 +65,16 @@ class AgentHostModelProvider(ModelProvider):
             window_s=settings.breaker_window_s,
             cooldown_s=settings.breaker_cooldown_s,
         )
-        self.breakers = {d.name: CircuitBreaker(d.name, breaker_config) for d in self._deployments}
+        self.breakers = {
+            d.name: CircuitBreaker(
+                d.name,
+                breaker_config,
+                on_change=lambda name, state: metrics.set_breaker_state(name, state.value),
+            )
+            for d in self._deployments
+        }
+        for breaker in self.breakers.values():
+            metrics.set_breaker_state(breaker.name, breaker.state.value)
         self._policy = RetryPolicy(
             max_attempts=settings.retry_max_attempts,
             base_delay_s=settings.retry_base_delay_s,
@@ -103,8 +115,15 @@ class AgentHostModelProvider(ModelProvider):
                 Deployment(
                     name=d.name,
                     model=BreakerModel(
-                        CallTimeoutModel(
-                            build_model(d, self._clients[d.name], name), d.call_timeout_s, d.name
+                        MeteredModel(
+                            CallTimeoutModel(
+                                build_model(d, self._clients[d.name], name),
+                                d.call_timeout_s,
+                                d.name,
+                            ),
+                            self._metrics,
+                            d.name,
+                            name if d.model == WILDCARD else d.model,
                         ),
                         self.breakers[d.name],
                     ),
@@ -113,7 +132,12 @@ class AgentHostModelProvider(ModelProvider):
                 for d in chosen
             ],
         )
-        return BudgetModel(RetryingModel(router, self._policy))
+        retries = self._metrics.model_retries
+
+        def count_retry(error: AgentHostError, wait: float) -> None:
+            retries.labels(name, error.code.value).inc()
+
+        return BudgetModel(RetryingModel(router, self._policy, on_retry=count_retry))
 
     def missing(self, model_names: Iterable[str | None]) -> list[str]:
         """Names no deployment serves (checked at start-up so a bad config fails early)."""

@@ -16,6 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from opentelemetry import trace
+
 from agenthost.telemetry.context import current_log_fields
 
 HANDLER_NAME = "agenthost"
@@ -86,7 +88,8 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class ContextFilter(logging.Filter):
-    """Copy the contextvar fields (``request_id``, bound fields) onto each record.
+    """Copy the contextvar fields (``request_id``, bound fields, the OpenTelemetry
+    ``trace_id`` and ``span_id``) onto each record.
 
     A field passed explicitly through ``extra`` wins over the context.
     """
@@ -95,6 +98,10 @@ class ContextFilter(logging.Filter):
         for name, value in current_log_fields().items():
             if name not in _RECORD_ATTRS and not hasattr(record, name):
                 setattr(record, name, value)
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid and not hasattr(record, "trace_id"):
+            record.trace_id = format(span_context.trace_id, "032x")
+            record.span_id = format(span_context.span_id, "016x")
         return True
 
 
@@ -119,7 +126,8 @@ class RedactionFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: timestamp (UTC), level, logger, message, extra fields."""
+    """One JSON object per line: timestamp (UTC), level, logger, process id, message, extra
+    fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = extra_fields(record)
@@ -129,6 +137,7 @@ class JsonFormatter(logging.Formatter):
             ),
             level=record.levelname,
             logger=record.name,
+            pid=record.process,
             message=record.getMessage(),
         )
         if record.exc_info and not record.exc_text:
@@ -172,8 +181,9 @@ def _route_uvicorn_loggers() -> None:
     access.propagate = False
     access.disabled = True
     # One INFO line per upstream HTTP request is noise next to our own run and access logs;
-    # alembic describes its migration context each time the schema is checked.
-    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic", "dbos"):
+    # alembic describes its migration context each time the schema is checked; aiosqlite logs
+    # every statement with its parameters (conversation content) at DEBUG.
+    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic", "aiosqlite", "dbos"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     # DBOS gives its logger a console handler of its own unless it has one: a no-op handler
     # keeps its records flowing to ours instead.

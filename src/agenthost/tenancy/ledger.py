@@ -22,6 +22,7 @@ from agenthost.store.database import Database
 from agenthost.store.repositories import events, quotas, runs
 from agenthost.store.tables import RunRow
 from agenthost.store.types import utcnow
+from agenthost.telemetry.metrics import Metrics
 
 LEASE_MARGIN_S = 60.0
 """A run's slot and ``running`` record outlive its deadline by this much before they count as
@@ -44,12 +45,22 @@ def next_month(moment: datetime) -> datetime:
 
 
 class Ledger:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, metrics: Metrics | None = None) -> None:
+        self._refusals = metrics.quota_refusals if metrics is not None else None
         self._db = db
         self._store_content = settings.store_run_content
 
     async def open(self, state: RunState) -> None:
         """Reserve quota for ``state`` and record it as running; QuotaExceeded if refused."""
+        try:
+            await self._open(state)
+        except QuotaExceeded as refusal:
+            if self._refusals is not None:
+                quota = str(refusal.details.get("quota", "unknown"))
+                self._refusals.labels(state.tenant_id, quota).inc()
+            raise
+
+    async def _open(self, state: RunState) -> None:
         tenant = state.request.principal.tenant
         now = utcnow()
         period = month_of(now)
@@ -124,6 +135,11 @@ class Ledger:
                 await quotas.uncount_run(tx, tenant_id, month_of(row.created_at))
             await events.append(tx, run_id, events.END, "error", terminal)
             return True
+
+    async def background_counts(self) -> dict[str, int]:
+        """Background runs queued and running, of all tenants."""
+        async with self._db.transaction() as tx:
+            return await runs.background_counts(tx)
 
     async def cancel_requested(self, run_ids: list[str]) -> Sequence[str]:
         async with self._db.transaction() as tx:

@@ -27,6 +27,7 @@ from redis.asyncio import ConnectionPool
 
 from agenthost.errors import DependencyUnavailable, RateLimited
 from agenthost.settings import Settings
+from agenthost.telemetry.metrics import Metrics
 from agenthost.tenancy.principal import Principal
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,10 @@ Check = tuple[RateLimitItem, str, str]
 
 
 class RateLimits:
-    def __init__(self, settings: Settings, redis_pool: ConnectionPool | None) -> None:
+    def __init__(
+        self, settings: Settings, redis_pool: ConnectionPool | None, metrics: Metrics | None = None
+    ) -> None:
+        self._refusals = metrics.rate_limit_refusals if metrics is not None else None
         storage: Storage
         if redis_pool is not None:
             storage = RedisStorage(
@@ -137,6 +141,8 @@ class RateLimits:
                     reset_s=max(1, round(stats.reset_time - time.time())),
                 )
                 if not allowed:
+                    if self._refusals is not None:
+                        self._refusals.labels(kind).inc()
                     raise RateLimited(
                         f"rate limit of {item.amount} per {item.GRANULARITY.name} "
                         f"({kind}) exceeded",

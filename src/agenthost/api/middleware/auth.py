@@ -56,14 +56,20 @@ def scope_principal(scope: Scope) -> Principal | None:
     return principal
 
 
+def scope_container(scope: Scope) -> Container | None:
+    """The app's container for an HTTP request; None for other scopes or before start-up."""
+    if scope["type"] != "http":
+        return None
+    container: Container | None = getattr(scope["app"].state, "container", None)
+    return container
+
+
 class AuthMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        container: Container | None = (
-            getattr(scope["app"].state, "container", None) if scope["type"] == "http" else None
-        )
+        container = scope_container(scope)
         if container is None:  # not HTTP, or not started: routes answer 503 themselves
             await self.app(scope, receive, send)
             return

@@ -109,6 +109,16 @@ async def cancel_requested(tx: AsyncSession, run_ids: Sequence[str]) -> Sequence
     return (await tx.scalars(statement)).all()
 
 
+async def background_counts(tx: AsyncSession) -> dict[str, int]:
+    """How many background runs are queued and running."""
+    result = await tx.execute(
+        select(RunRow.status, func.count())
+        .where(RunRow.mode == "background", RunRow.status.in_(("queued", "running")))
+        .group_by(RunRow.status)
+    )
+    return {status: count for status, count in result.tuples()}
+
+
 async def get(tx: AsyncSession, tenant_id: str, run_id: str) -> RunRow | None:
     """The run, only if it belongs to ``tenant_id`` (others' runs look missing)."""
     return await tx.scalar(select(RunRow).where(RunRow.id == run_id, RunRow.tenant_id == tenant_id))

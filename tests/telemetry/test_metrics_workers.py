@@ -1,0 +1,73 @@
+"""``/metrics`` of ``agenthost serve --workers 2`` counts the runs of both worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx2
+import pytest
+from tests.processes import Servers, wait_ready
+from tests.telemetry.scrape import samples
+
+pytestmark = pytest.mark.integration
+
+BATCH = 8
+MAX_BATCHES = 10
+
+
+def pids_of_runs(log: Path) -> dict[str, int]:
+    """run_id → pid of the worker that settled it, from the JSON log lines."""
+    found = {}
+    for line in log.read_text().splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record.get("message") == "run succeeded":
+                found[record["run_id"]] = record["pid"]
+    return found
+
+
+async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Path) -> None:
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process, url = servers.start(workers=2, log=log)
+        async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+            await wait_ready(client, process)
+            runs = []
+            # Concurrent slow runs, until the logs show both workers settled some.
+            for _ in range(MAX_BATCHES):
+                batch = await asyncio.gather(
+                    *(
+                        client.post(
+                            "/v1/agents/echo/runs",
+                            json={"input": f"hi [[sleep:200]] {i}"},
+                            # A connection per run, so both workers get to accept some.
+                            headers={"connection": "close"},
+                        )
+                        for i in range(BATCH)
+                    )
+                )
+                assert [r.status_code for r in batch] == [200] * BATCH
+                runs += [r.json() for r in batch]
+                log.flush()
+                if len(set(pids_of_runs(log_path).values())) == 2:
+                    break
+            scraped = await client.get("/metrics")
+    by_worker = pids_of_runs(log_path)
+    assert len(set(by_worker.values())) == 2, "both workers served runs"
+    assert set(by_worker) == {r["run_id"] for r in runs}
+    assert scraped.status_code == 200
+    values = samples(scraped.text)
+    ok = frozenset({("agent", "echo"), ("tenant", "dev"), ("status", "succeeded")})
+    assert values[("agenthost_runs_total", ok)] == len(runs)
+    for kind in ("input", "output"):
+        labels = frozenset({("agent", "echo"), ("tenant", "dev"), ("kind", kind)})
+        assert values[("agenthost_tokens_total", labels)] == sum(
+            r["usage"][f"{kind}_tokens"] for r in runs
+        )
+    calls = frozenset({("deployment", "mock"), ("model", "mock-gpt"), ("outcome", "ok")})
+    assert values[("agenthost_model_calls_total", calls)] == len(runs)
+    assert values[("agenthost_runs_in_flight", frozenset())] == 0
+    route = frozenset({("method", "POST"), ("route", "/v1/agents/{agent}/runs"), ("status", "200")})
+    assert values[("agenthost_http_requests_total", route)] == len(runs)
