@@ -17,6 +17,7 @@ from agenthost.execution.runner import AgentRunner
 from agenthost.execution.settlement import Settlement
 from agenthost.models.provider import AgentHostModelProvider
 from agenthost.registry import AgentRegistry, load_registry
+from agenthost.security.secrets import SecretStore, build_secret_store
 from agenthost.settings import ConfigError, Settings
 from agenthost.store.database import Database
 from agenthost.store.migrate import require_current
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 @dataclass(slots=True)
 class Container:
     settings: Settings
+    secrets: SecretStore
     registry: AgentRegistry
     lifecycle: Lifecycle
     provider: AgentHostModelProvider
@@ -58,6 +60,7 @@ class Container:
         await self.db.aclose()
         if self.redis_pool is not None:
             await self.redis_pool.aclose()
+        self.secrets.close()
 
 
 def build_container(
@@ -66,30 +69,50 @@ def build_container(
     registry: AgentRegistry | None = None,
     lifecycle: Lifecycle | None = None,
 ) -> Container:
-    """Build the process's objects; raises ConfigError when they cannot work together."""
+    """Build the process's objects; raises ConfigError when they cannot work together
+    (or when a referenced secret cannot be resolved)."""
     registry = registry if registry is not None else load_registry(settings.agents)
     lifecycle = lifecycle or Lifecycle()
-    provider = AgentHostModelProvider(settings)
+    secrets = build_secret_store(settings)
+    try:
+        return _build(settings, secrets, registry, lifecycle)
+    except BaseException:
+        secrets.close()
+        raise
+
+
+def open_database(settings: Settings, secrets: SecretStore) -> Database:
+    """The database of ``settings``, its URL and password resolved from ``secrets``."""
+    return Database(
+        secrets.reveal(settings.database_url) or "",
+        password=secrets.reveal(settings.database_password),
+        pool_size=settings.database_pool_size,
+        log_parameters=settings.log_sensitive_data,
+    )
+
+
+def _build(
+    settings: Settings, secrets: SecretStore, registry: AgentRegistry, lifecycle: Lifecycle
+) -> Container:
+    provider = AgentHostModelProvider(settings, secrets)
     missing = provider.missing(_model_names(registry))
     if missing:
         raise ConfigError(
             f"no model deployment serves {missing}; add deployments whose 'serves' lists them"
         )
-    if settings.sdk_trace_export and settings.openai_api_key is not None:
+    openai_key = secrets.reveal(settings.openai_api_key)
+    if settings.sdk_trace_export and openai_key is not None:
         # The SDK's exporter otherwise reads OPENAI_API_KEY from the environment itself.
-        set_tracing_export_api_key(settings.openai_api_key.get_secret_value())
-    db = Database(
-        settings.database_url.get_secret_value(),
-        pool_size=settings.database_pool_size,
-        log_parameters=settings.log_sensitive_data,
-    )
+        set_tracing_export_api_key(openai_key)
+    db = open_database(settings, secrets)
+    redis_url = secrets.reveal(settings.redis_url)
     redis_pool = (
         ConnectionPool.from_url(
-            settings.redis_url.get_secret_value(),
+            redis_url,
             socket_connect_timeout=settings.redis_timeout_s,
             socket_timeout=settings.redis_timeout_s,
         )
-        if settings.redis_url is not None
+        if redis_url is not None
         else None
     )
     ledger = Ledger(db, settings)
@@ -101,6 +124,7 @@ def build_container(
     )
     return Container(
         settings=settings,
+        secrets=secrets,
         registry=registry,
         lifecycle=lifecycle,
         provider=provider,

@@ -5,12 +5,17 @@ Sources, highest priority first: keyword arguments, environment variables ``AGEN
 ``AGENTHOST_CONFIG_FILE`` (default ``agenthost.toml`` in the working directory, if present),
 then the defaults below. ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` are read as well, because
 that is where users already keep them.
+
+Every secret setting (``SecretStr``: keys, URLs with passwords, tokens) may hold a reference
+instead of the secret: ``env:NAME``, ``file:/path``, ``vault:path#key`` or ``aws:secret-id[#key]``
+(see :mod:`agenthost.security.secrets`).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,7 +62,8 @@ class DeploymentSettings(BaseModel):
     base_url: str | None = None
     """Endpoint base URL (ending in ``/v1`` for most servers); None means OpenAI's default."""
     api_key: SecretStr | None = None
-    """API key for this endpoint; None falls back to ``OPENAI_API_KEY``."""
+    """API key for this endpoint (or a secret reference, re-read as it rotates); None falls
+    back to ``OPENAI_API_KEY``."""
     api: Literal["chat_completions", "responses"] = "chat_completions"
     """Which OpenAI API the endpoint speaks."""
     weight: int = Field(default=1, ge=1, le=1000)
@@ -134,6 +140,9 @@ class Settings(BaseSettings):
     """Where tenants, keys, run records, usage and sessions live: a SQLite file by default,
     ``postgresql://user:pass@host/db`` when scaled out. Apply migrations with
     ``agenthost db upgrade``; the server refuses to start on an unmigrated database."""
+    database_password: SecretStr | None = None
+    """Password that replaces the one in ``database_url`` (typically a secret reference such as
+    ``file:/run/secrets/db-password``, so the URL itself holds no secret). Read at start-up."""
     database_pool_size: int = Field(default=10, ge=1, le=200)
     """Open connections per process (PostgreSQL)."""
     store_run_content: bool = False
@@ -191,6 +200,34 @@ class Settings(BaseSettings):
     """Force the offline demo model even when a key is set."""
     sdk_trace_export: bool = False
     """Let the Agents SDK export its traces to OpenAI (off: no such network calls)."""
+
+    # --- secrets -------------------------------------------------------------------------
+    secrets_refresh_s: float = Field(default=300.0, gt=0)
+    """How often referenced secrets are fetched again; a rotated model key is used from the
+    next model call after that. (Database and Redis URLs are read once, at start-up.)"""
+    secrets_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    """Connect and read timeout of one call to Vault or AWS Secrets Manager."""
+    vault_url: str | None = None
+    """HashiCorp Vault address (``https://vault:8200``) for ``vault:`` references (needs the
+    ``vault`` extra). Unset: ``vault:`` references are refused."""
+    vault_auth: Literal["token", "kubernetes"] = "token"
+    """How agenthost logs in to Vault: ``vault_token``, or the pod's service account token."""
+    vault_token: SecretStr | None = None
+    """Vault token for ``vault_auth = "token"`` (may itself be an ``env:`` or ``file:``
+    reference)."""
+    vault_kv_mount: str = Field(default="secret", min_length=1)
+    """Mount point of the KV version 2 secrets engine ``vault:`` paths are read from."""
+    vault_kubernetes_role: str | None = None
+    """Vault role to log in as with ``vault_auth = "kubernetes"``."""
+    vault_kubernetes_mount: str = Field(default="kubernetes", min_length=1)
+    """Mount point of Vault's Kubernetes auth method."""
+    vault_kubernetes_token_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105
+    """The service account token (JWT) presented to Vault's Kubernetes auth."""
+    aws_region: str | None = None
+    """AWS region of Secrets Manager for ``aws:`` references (needs the ``aws`` extra);
+    unset: boto3's own configuration. Credentials come from boto3's usual chain."""
+    aws_endpoint_url: str | None = None
+    """Secrets Manager endpoint override (a VPC endpoint or a local emulator)."""
 
     # --- resilience ----------------------------------------------------------------------
     retry_max_attempts: int = Field(default=3, ge=1, le=20)
@@ -256,6 +293,11 @@ def check_rate_limit(value: str) -> str:
     if not parsed or any(item.amount < 1 for item in parsed):
         raise ValueError(f"{value!r} is not a rate limit such as '100/minute' or '5/second'")
     return value
+
+
+def process_environment() -> Mapping[str, str]:
+    """The process environment, for ``env:`` secret references."""
+    return os.environ
 
 
 def config_file_path() -> Path:

@@ -83,11 +83,15 @@ def create_app(
             raise
         app.state.container = container
         lifecycle.ready = True
-        sweeper = asyncio.create_task(container.ledger.keep_sweeping())
+        background = [
+            asyncio.create_task(container.ledger.keep_sweeping()),
+            asyncio.create_task(container.secrets.keep_refreshing()),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
+            for task in background:
+                task.cancel()
             lifecycle.ready = False
             app.state.container = None
             await container.aclose()

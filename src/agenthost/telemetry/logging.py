@@ -172,8 +172,12 @@ def _route_uvicorn_loggers() -> None:
     access.propagate = False
     access.disabled = True
     # One INFO line per upstream HTTP request is noise next to our own run and access logs;
-    # alembic describes its migration context each time the schema is checked.
-    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic"):
+    # alembic describes its migration context each time the schema is checked. The secrets
+    # providers' clients log response bodies, which are secret values, at DEBUG.
+    for chatty in (
+        *("httpx", "httpx2", "httpcore", "openai", "alembic"),
+        *("botocore", "boto3", "hvac", "urllib3"),
+    ):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
