@@ -21,6 +21,7 @@ from agenthost.api.middleware import (
 )
 from agenthost.api.middleware.auth import AuthMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
+from agenthost.api.openapi import install_openapi
 from agenthost.api.routes import admin, compat, health, records, runs, sessions
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
@@ -109,6 +110,7 @@ def create_app(
     app.state.lifecycle = lifecycle
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(records.router)
