@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from agenthost.api.app import create_app
 from agenthost.container import build_container
 from agenthost.settings import Settings
+from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.specs import KeyCreate, Scope, TenantCreate
 
 EXAMPLES_PER_OPERATION = 25
@@ -64,8 +65,10 @@ def _settings(database: Path) -> Settings:
 async def _admin_key(settings: Settings) -> str:
     container = build_container(settings)
     try:
-        await container.admin.create_tenant(TenantCreate(id="ops"))
-        _, key = await container.admin.create_key("ops", KeyCreate(scopes=list(Scope)))
+        await container.admin.create_tenant(TenantCreate(id="ops"), actor=Actor.cli())
+        _, key = await container.admin.create_key(
+            "ops", KeyCreate(scopes=list(Scope)), actor=Actor.cli()
+        )
         return key
     finally:
         await container.aclose()
