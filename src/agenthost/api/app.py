@@ -23,6 +23,7 @@ from agenthost.api.middleware.auth import AuthMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
 from agenthost.api.openapi import install_openapi
 from agenthost.api.routes import admin, compat, health, records, runs, sessions
+from agenthost.api.routes.docs import docs_router
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings, load_settings
@@ -104,7 +105,7 @@ def create_app(
         summary="Production runtime for OpenAI Agents SDK agents",
         lifespan=lifespan,
         middleware=middleware_stack(settings),
-        docs_url=None if production else "/docs",
+        docs_url=None,  # served by routes/docs.py, with its own CSP
         redoc_url=None,
     )
     app.state.lifecycle = lifecycle
@@ -117,4 +118,6 @@ def create_app(
     app.include_router(sessions.router)
     app.include_router(admin.router)
     app.include_router(compat.router)
+    if not production:
+        app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
     return app

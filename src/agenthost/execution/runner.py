@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, Runner
 from agents.items import ModelResponse, TResponseInputItem
@@ -32,12 +32,12 @@ class AgentRunner:
 
     async def run(self, state: RunState) -> RunResult:
         with token_budget(state.token_limit, state.sdk_usage):
-            return await Runner.run(state.agent, state.input, **self._options(state))
+            return await Runner.run(state.agent, sdk_input(state), **self._options(state))
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
         # The run's task is created here and copies the budget with the rest of the context.
         with token_budget(state.token_limit, state.sdk_usage):
-            return Runner.run_streamed(state.agent, state.input, **self._options(state))
+            return Runner.run_streamed(state.agent, sdk_input(state), **self._options(state))
 
     def _options(self, state: RunState) -> dict[str, Any]:
         """What ``Runner.run`` and ``Runner.run_streamed`` both take besides agent and input."""
@@ -47,6 +47,11 @@ class AgentRunner:
             "hooks": UsageHooks(state),
             "session": state.session,
         }
+
+
+def sdk_input(state: RunState) -> str | list[TResponseInputItem]:
+    """The run's input as the SDK types it (a conversation's messages are its input items)."""
+    return state.input if isinstance(state.input, str) else cast(Any, state.input)
 
 
 class UsageHooks(RunHooks[Any]):
