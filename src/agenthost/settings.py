@@ -13,6 +13,7 @@ instead of the secret: ``env:NAME``, ``file:/path``, ``vault:path#key`` or ``aws
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -133,7 +134,23 @@ class Settings(BaseSettings):
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     """Idle seconds after which a streamed run sends a keep-alive comment (for proxies)."""
     cors_origins: list[str] = Field(default_factory=list)
-    """Origins allowed by CORS; empty disables CORS headers."""
+    """Origins allowed by CORS (``https://app.example.com``); empty: no CORS headers, so
+    browsers on other origins cannot call the API."""
+    max_header_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
+    """Largest accepted request line plus headers; larger requests get 431."""
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    """Longest time a request body may take to arrive once the server reads it (slow or
+    stalled uploads get 408)."""
+    max_connections: int = Field(default=1000, ge=1)
+    """Concurrent connections (and requests) one server process serves; beyond, uvicorn
+    answers 503 at once."""
+    keepalive_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    """Idle seconds before a keep-alive connection is closed."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For``
+    and ``X-Forwarded-Proto`` are believed: the client IP (rate limits, logs) is then the
+    nearest address they did not add. Empty: the connecting address, forwarded headers
+    ignored."""
 
     # --- database ------------------------------------------------------------------------
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///agenthost.db")
@@ -247,6 +264,16 @@ class Settings(BaseSettings):
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         return check_rate_limit(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _check_deployments(self) -> Settings:

@@ -20,6 +20,7 @@ from agenthost.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from agenthost.api.middleware.auth import AuthMiddleware
+from agenthost.api.middleware.header_limit import HeaderLimitMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
 from agenthost.api.openapi import install_openapi
 from agenthost.api.routes import admin, compat, health, records, runs, sessions
@@ -34,6 +35,8 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
     stack = [
         # Mint or accept the request id first, so every later layer (and log line) has it.
         Middleware(RequestIdMiddleware, trust_inbound=settings.trust_request_id),
+        # Oversized headers go no further (431), not even into the access log's fields.
+        Middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes),
         # Log after the id exists, around everything else, so refusals are logged too.
         *([Middleware(AccessLogMiddleware)] if settings.access_log else []),
         Middleware(SecurityHeadersMiddleware),
@@ -54,8 +57,12 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         Middleware(GZipMiddleware, minimum_size=1024),
         # Authenticate and rate-limit before any body is read (CORS preflights never get here).
         Middleware(AuthMiddleware),
-        # Refuse oversized bodies before the app reads them.
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        # Refuse oversized bodies before the app reads them, and stalled ones.
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            timeout_s=settings.body_timeout_s,
+        ),
         # Innermost: a bug becomes a 500 problem that still passes through the layers above.
         Middleware(UnhandledErrorMiddleware),
     ]

@@ -2,7 +2,8 @@
 
 Routes document their own errors (:func:`~agenthost.api.schemas.problem.problem_responses`).
 What every operation can answer besides — 401/403/429 from authentication and rate limits,
-400/413 for a body that is not JSON or too large, 422 for invalid parameters — is added here,
+431 for oversized headers, 400/408/413 for a body that is not JSON, stalled or too large, 422
+for invalid parameters — is added here,
 once, and every error is documented as what it is: an ``application/problem+json`` document
 (FastAPI's own 422 schema, which agenthost never sends, is replaced).
 """
@@ -53,9 +54,9 @@ def complete_errors(document: dict[str, Any]) -> None:
 
 
 def _statuses(path: str, operation: dict[str, Any]) -> set[int]:
-    statuses: set[int] = set()
+    statuses: set[int] = {431}
     if operation.get("requestBody"):
-        statuses |= {400, 413, 422}
+        statuses |= {400, 408, 413, 422}
     if operation.get("parameters"):
         statuses.add(422)
     if path not in PUBLIC_PATHS:
