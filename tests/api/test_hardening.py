@@ -77,3 +77,21 @@ async def test_forwarded_addresses_count_only_from_trusted_proxies() -> None:
     trusted = base.model_copy(update={"trusted_proxies": ["127.0.0.0/8"]})
     async with _served(trusted) as client:
         assert await _third_status(client) == 200  # two clients behind the proxy
+
+
+async def test_cors_only_for_listed_origins(agenthost_client: Any) -> None:
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    async with agenthost_client(build_registry(ToolLog())) as (client, _):
+        closed = await client.options("/v1/agents/echo/runs", headers=preflight)
+    async with agenthost_client(
+        build_registry(ToolLog()), cors_origins=["https://app.example"]
+    ) as (client, _):
+        allowed = await client.options("/v1/agents/echo/runs", headers=preflight)
+        other = await client.options(
+            "/v1/agents/echo/runs", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        simple = await client.get("/v1/agents", headers={"Origin": "https://app.example"})
+    assert "access-control-allow-origin" not in closed.headers  # nothing by default
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-origin" not in other.headers
+    assert simple.headers["access-control-allow-origin"] == "https://app.example"
