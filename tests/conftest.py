@@ -81,6 +81,8 @@ def _isolated_environment(
     shutil.copyfile(migrated_sqlite, database)
     monkeypatch.setenv("AGENTHOST_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("AGENTHOST_DEV_MODE", "true")
+    # Background runs start DBOS (one per process): only their own tests turn them on.
+    monkeypatch.setenv("AGENTHOST_BACKGROUND_RUNS", "false")
 
 
 @pytest.fixture(scope="session")

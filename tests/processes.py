@@ -49,7 +49,8 @@ def agenthost_command(env: dict[str, str], *args: str) -> subprocess.CompletedPr
 
 
 class Servers:
-    """``agenthost serve`` processes started by one test, killed after it if still running."""
+    """``agenthost serve`` and ``worker`` processes started by one test, killed after it if
+    still running."""
 
     def __init__(self, mock: MockLLMServer) -> None:
         self._mock = mock
@@ -71,6 +72,20 @@ class Servers:
         )
         self.processes.append(process)
         return process, f"http://127.0.0.1:{port}"
+
+    def worker(
+        self, executor_id: str, grace_s: float = 20, **settings: Any
+    ) -> subprocess.Popen[bytes]:
+        """An ``agenthost worker`` process executing background runs."""
+        env = agenthost_env(self._mock, shutdown_grace_s=grace_s, **settings)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agenthost", "worker", "--executor-id", executor_id],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
 
     def kill_all(self) -> None:
         for process in self.processes:

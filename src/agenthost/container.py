@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, set_tracing_export_api_key
+from pydantic import SecretStr
 from redis.asyncio import ConnectionPool
 
 from agenthost.execution.admission import Admission
@@ -15,6 +16,7 @@ from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.runner import AgentRunner
 from agenthost.execution.settlement import Settlement
+from agenthost.jobs.service import BackgroundRuns
 from agenthost.models.provider import AgentHostModelProvider
 from agenthost.registry import AgentRegistry, load_registry
 from agenthost.security.secrets import SecretStore, build_secret_store
@@ -46,16 +48,25 @@ class Container:
     ledger: Ledger
     admin: TenantAdmin
     pipeline: Pipeline
+    background: BackgroundRuns | None
+    """Durable background runs; None when the ``background_runs`` setting is off."""
 
-    async def start(self) -> None:
+    async def start(self, *, background: bool = True) -> None:
         """Check what needs the network: the schema is current; dev mode's tenant exists;
-        a Redis that cannot be reached is logged (how requests fare is a setting)."""
+        a Redis that cannot be reached is logged (how requests fare is a setting). Then start
+        background runs (DBOS), unless ``background`` is false (a configuration check)."""
         await require_current(self.db)
         await self.authenticator.start()
         if self.rate_limits.backend == "redis":
             await self.rate_limits.check_storage()
+        if background and self.background is not None:
+            await self.background.start()
+        else:
+            self.background = None
 
     async def aclose(self) -> None:
+        if self.background is not None:
+            await self.background.stop()
         await self.provider.aclose()
         await self.db.aclose()
         if self.redis_pool is not None:
@@ -68,6 +79,7 @@ def build_container(
     *,
     registry: AgentRegistry | None = None,
     lifecycle: Lifecycle | None = None,
+    executes_background: bool = False,
 ) -> Container:
     """Build the process's objects; raises ConfigError when they cannot work together
     (or when a referenced secret cannot be resolved)."""
@@ -75,7 +87,7 @@ def build_container(
     lifecycle = lifecycle or Lifecycle()
     secrets = build_secret_store(settings)
     try:
-        return _build(settings, secrets, registry, lifecycle)
+        return _build(settings, secrets, registry, lifecycle, executes_background)
     except BaseException:
         secrets.close()
         raise
@@ -91,8 +103,23 @@ def open_database(settings: Settings, secrets: SecretStore) -> Database:
     )
 
 
+def _read_at_startup(settings: Settings, secrets: SecretStore, db: Database) -> Settings:
+    """``settings`` with the secrets that are read once (database URLs, the webhook signing
+    key) resolved, for the background runs, which read them from their settings."""
+    update: dict[str, Any] = {"database_url": SecretStr(db.url.render_as_string(False))}
+    for name in ("dbos_database_url", "webhook_signing_key"):
+        value = secrets.reveal(getattr(settings, name))
+        if value is not None:
+            update[name] = SecretStr(value)
+    return settings.model_copy(update=update)
+
+
 def _build(
-    settings: Settings, secrets: SecretStore, registry: AgentRegistry, lifecycle: Lifecycle
+    settings: Settings,
+    secrets: SecretStore,
+    registry: AgentRegistry,
+    lifecycle: Lifecycle,
+    executes_background: bool,
 ) -> Container:
     provider = AgentHostModelProvider(settings, secrets)
     missing = provider.missing(_model_names(registry))
@@ -117,10 +144,23 @@ def _build(
     )
     ledger = Ledger(db, settings)
     sessions = SessionStore(db, settings.session_history_limit)
-    pipeline = Pipeline(
-        Admission(settings, registry, lifecycle, ledger, sessions),
-        AgentRunner(settings, provider),
-        Settlement(lifecycle, ledger),
+    admission = Admission(settings, registry, lifecycle, ledger, sessions)
+    settlement = Settlement(lifecycle, ledger)
+    pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement)
+    background = (
+        BackgroundRuns(
+            _read_at_startup(settings, secrets, db),
+            db,
+            provider,
+            admission,
+            pipeline,
+            settlement,
+            lifecycle,
+            ledger,
+            executes=executes_background or settings.execute_background_runs,
+        )
+        if settings.background_runs
+        else None
     )
     return Container(
         settings=settings,
@@ -136,6 +176,7 @@ def _build(
         ledger=ledger,
         admin=TenantAdmin(db, registry, provider.serves),
         pipeline=pipeline,
+        background=background,
     )
 
 

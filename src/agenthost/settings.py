@@ -200,6 +200,57 @@ class Settings(BaseSettings):
     max_turns: int = Field(default=10, ge=1, le=1000)
     """Default maximum agent turns per run (agents may set their own)."""
 
+    # --- background runs (DBOS Transact) -------------------------------------------------
+    background_runs: bool = True
+    """Accept ``background: true`` runs. Off: they are refused with 501 and DBOS is not
+    started."""
+    execute_background_runs: bool = True
+    """This ``serve`` process executes queued background runs itself (the embedded shape). Set
+    false on API replicas when ``agenthost worker`` processes execute them."""
+    dbos_database_url: SecretStr | None = None
+    """DBOS's system database. Default: for a SQLite ``database_url``, a file beside it named
+    ``<name>.dbos.db``; for PostgreSQL, the same database (schema ``dbos``)."""
+    executor_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$"
+    )
+    """This process's stable identity for durable runs (default: the host name). A restarted
+    process with the same id resumes its unfinished runs at once; two live processes must never
+    share one (start-up refuses it)."""
+    app_version: str | None = Field(default=None, min_length=1, max_length=64)
+    """The version durable runs are pinned to; only processes of the same version resume each
+    other's runs. Default: agenthost's package version."""
+    queue_concurrency: int | None = Field(default=None, ge=1)
+    """Background runs executing at once across all processes (None: no global cap)."""
+    worker_concurrency: int = Field(default=64, ge=1, le=10_000)
+    """Background runs one process executes at once."""
+    tenant_concurrency: int | None = Field(default=None, ge=1)
+    """Background runs one tenant has executing at once across all processes (None: no cap)."""
+    queue_poll_s: float = Field(default=0.05, gt=0, le=10)
+    """How often an idle process looks for queued background runs."""
+    step_max_attempts: int = Field(default=3, ge=1, le=20)
+    """Attempts of a background run's tool step or webhook delivery that raised (model calls
+    have their own retries: ``retry_*``)."""
+    step_retry_delay_s: float = Field(default=1.0, gt=0)
+    """Wait before the second attempt of a failed step; multiplied by ``step_backoff`` after."""
+    step_backoff: float = Field(default=2.0, ge=1)
+    """Backoff multiplier between attempts of a failed step."""
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    """How often a process executing background runs records that it is alive."""
+    executor_dead_after_s: float = Field(default=30.0, gt=0)
+    """A process silent for this long is dead: its unfinished runs are resumed elsewhere."""
+    cancel_poll_s: float = Field(default=0.25, gt=0, le=5)
+    """How often a process checks whether its running background runs were cancelled."""
+    events_poll_s: float = Field(default=0.25, gt=0, le=5)
+    """How often ``GET /v1/runs/{id}/events`` looks for new events of a live run."""
+    webhook_signing_key: SecretStr | None = None
+    """HMAC-SHA256 key signing completion webhooks; runs asking for a webhook are refused
+    (422) without it."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """Time allowed for one webhook delivery attempt."""
+    webhook_allow_private: bool = False
+    """Deliver webhooks to loopback, private and link-local addresses (off: refused, so that
+    tenants cannot reach the internal network through the server)."""
+
     # --- models --------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("AGENTHOST_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -151,6 +151,8 @@ def _failures_of(
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+# schemathesis' own strategies use `random` internally; that is its business, not ours.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 def test_every_route_honours_its_schema(served: tuple[str, str], mode: GenerationMode) -> None:
     url, key = served
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")

@@ -23,7 +23,7 @@ from agenthost.api.middleware.auth import AuthMiddleware
 from agenthost.api.middleware.header_limit import HeaderLimitMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
 from agenthost.api.openapi import install_openapi
-from agenthost.api.routes import admin, compat, health, records, runs, sessions
+from agenthost.api.routes import admin, background, compat, health, records, runs, sessions
 from agenthost.api.routes.docs import docs_router
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
@@ -122,6 +122,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(records.router)
+    app.include_router(background.router)
     app.include_router(sessions.router)
     app.include_router(admin.router)
     app.include_router(compat.router)

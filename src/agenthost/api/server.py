@@ -119,7 +119,7 @@ async def preflight(settings: Settings) -> None:
     unmigrated database) stop ``serve`` with their message, not in N restarting workers."""
     container = build_container(settings)
     try:
-        await container.start()
+        await container.start(background=False)
     finally:
         await container.aclose()
 

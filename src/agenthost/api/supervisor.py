@@ -26,14 +26,18 @@ RESTART_DELAY_S = 1.0
 ORPHAN_CHECK_S = 1.0
 
 
-def _worker_main(settings: Settings, sock: socket.socket, supervisor: int) -> None:
+def _worker_main(settings: Settings, sock: socket.socket, supervisor: int, index: int) -> None:
     from agenthost.api.server import run_worker
+    from agenthost.jobs.service import executor_id
 
     # Own process group: a signal to the supervisor's group (Ctrl-C in a terminal, systemd's
     # control-group kill) reaches workers once, forwarded, not twice (which would skip the drain).
     os.setpgrp()
     threading.Thread(target=_drain_when_orphaned, args=(supervisor,), daemon=True).start()
-    run_worker(settings, sockets=[sock])
+    # Each worker executes background runs under its own stable identity; a restarted worker
+    # takes its predecessor's, and so resumes its unfinished runs.
+    own = settings.model_copy(update={"executor_id": f"{executor_id(settings)}-{index}"})
+    run_worker(own, sockets=[sock])
 
 
 def _drain_when_orphaned(parent: int) -> None:
@@ -53,15 +57,15 @@ def supervise(settings: Settings, sock: socket.socket) -> int:
     context = multiprocessing.get_context("spawn")
     stopping = threading.Event()
 
-    def start() -> BaseProcess:
+    def start(index: int) -> BaseProcess:
         process = context.Process(
-            target=_worker_main, args=(settings, sock, os.getpid()), daemon=False
+            target=_worker_main, args=(settings, sock, os.getpid(), index), daemon=False
         )
         process.start()
         logger.info("started worker process %s", process.pid)
         return process
 
-    workers = [start() for _ in range(settings.workers)]
+    workers = [start(index) for index in range(settings.workers)]
 
     def forward(sig: int, frame: FrameType | None) -> None:
         stopping.set()
@@ -78,7 +82,7 @@ def supervise(settings: Settings, sock: socket.socket) -> int:
                         "worker %s exited with %s; restarting", process.pid, process.exitcode
                     )
                     time.sleep(RESTART_DELAY_S)
-                    workers[index] = start()
+                    workers[index] = start(index)
         for process in workers:
             process.join()
     finally:

@@ -1,10 +1,10 @@
-"""``agenthost`` command line: serve, run, db, tenants, keys, audit, mock-llm."""
+"""``agenthost`` command line: serve, worker, run, db, tenants, keys, audit, mock-llm."""
 
 from __future__ import annotations
 
 import typer
 
-from agenthost.cli import admin, db, mock_llm, run, serve
+from agenthost.cli import admin, db, mock_llm, run, serve, worker
 
 app = typer.Typer(
     name="agenthost",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve_command)
+app.command("worker")(worker.worker_command)
 app.command("run")(run.run_command)
 app.command("mock-llm")(mock_llm.mock_llm_command)
 app.add_typer(db.app, name="db")

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 async def _run_once(settings: Settings, agent: str, text: str, tenant_id: str) -> RunOutcome:
     container = build_container(settings)
     try:
-        await container.start()
+        await container.start(background=False)
         container.lifecycle.ready = True
         principal = await operator(container.db, tenant_id)
         return await container.pipeline.run(

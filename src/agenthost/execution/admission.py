@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from agenthost.errors import Forbidden, NotImplementedFeature, ShuttingDown
+from agenthost.errors import Forbidden, ShuttingDown, ValidationFailed
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
-from agenthost.execution.types import RunMode, RunRequest, RunState
+from agenthost.execution.types import Reservation, RunMode, RunRequest, RunState
 from agenthost.registry import AgentRegistry, RegisteredAgent
 from agenthost.security.input import clean_input
 from agenthost.settings import Settings
@@ -59,8 +59,15 @@ class Admission:
         self._sessions = sessions
 
     async def admit(self, request: RunRequest, mode: RunMode) -> RunState:
-        """Admit ``request`` and reserve its quota; the caller must then settle the state."""
+        """Admit ``request`` and reserve its quota; the caller must then settle the state.
+
+        A background run is only recorded as queued (and counted in its month) here; the
+        process that executes it later resumes it with :meth:`resume`.
+        """
         state = self._check(request, mode)
+        if mode == "background":
+            await to_completion(self._ledger.open(state))
+            return state
         self._lifecycle.run_started(state)  # from here on, a drain waits for it
         try:
             await to_completion(self._ledger.open(state))
@@ -75,6 +82,14 @@ class Admission:
             raise
         return state
 
+    def resume(self, request: RunRequest, period: str) -> RunState:
+        """A queued background run about to execute in this process, checked again (the agent
+        or the tenant's rights may have changed since it was queued). The caller settles it."""
+        state = self._check(request, "background")
+        state.reservation = Reservation(period=period, slot=False)
+        self._lifecycle.run_started(state)
+        return state
+
     def _check(self, request: RunRequest, mode: RunMode) -> RunState:
         if not self._lifecycle.accepting:
             raise ShuttingDown(retry_after=1.0)
@@ -82,8 +97,12 @@ class Admission:
         tenant = request.principal.tenant
         if not tenant.may_use(entry.name):
             raise Forbidden(f"this tenant may not use agent {entry.name!r}")
-        if request.background:
-            raise NotImplementedFeature("background runs are not available in this version")
+        if mode == "background" and request.session_id is not None:
+            raise ValidationFailed.for_field(
+                "session_id",
+                "background runs cannot continue a session in this version",
+                "background_session",
+            )
         override = tenant.overrides.get(entry.name)
         agent = entry.agent
         if override is not None and override.model is not None:

@@ -44,10 +44,14 @@ class Lifecycle:
             logger.info("draining: refusing new runs, %d in flight", self.in_flight)
 
     def abort_all(self, error: AgentHostError) -> int:
-        """Stop every run in flight, failing each with ``error``; returns how many."""
+        """Stop every run in flight, failing each with ``error`` (durable runs are suspended
+        instead, to be resumed by another process); returns how many."""
         aborted = 0
         for state in list(self._runs):
-            if state.abort is not None:
+            if state.suspend is not None:
+                state.suspend()
+                aborted += 1
+            elif state.abort is not None:
                 state.abort(error)
                 aborted += 1
         return aborted

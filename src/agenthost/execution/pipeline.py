@@ -1,9 +1,10 @@
 """The one execution pipeline. Every run — HTTP, SSE, CLI — goes through here.
 
 Stage order (DESIGN.md): admission (with the quota reservation) → deadline → runner →
-settlement. Later stages (the cache) slot in here and nowhere else. Between admission and
-entering settlement there is no ``await``, so no cancellation can land in between and leave a
-reservation unsettled.
+settlement. Background runs are admitted when queued and executed later by ``jobs/``, through
+:meth:`Pipeline.execute`. Later stages (the cache) slot in here and nowhere else. Between
+admission and entering settlement there is no ``await``, so no cancellation can land in
+between and leave a reservation unsettled.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ class Pipeline:
     async def run(self, request: RunRequest) -> RunOutcome:
         """Run to completion. Raises AgentHostError (already classified) on failure."""
         state = await self._admission.admit(request, "sync")
+        return await self.execute(state, self._runner)
+
+    async def execute(self, state: RunState, runner: AgentRunner) -> RunOutcome:
+        """Deadline → runner → settlement for an admitted ``state`` (a sync run, or a
+        background run resumed by the process executing it, with its durable runner)."""
         async with self._settlement.settling(state):
             async with deadline.enforce(state):
-                result = await self._runner.run(state)
+                result = await runner.run(state)
             return _finish(state, result)
 
     async def open_stream(self, request: RunRequest) -> RunStream:
@@ -91,7 +97,7 @@ class RunStream:
                         if public is not None:
                             yield public
                     watch.check()
-                yield RunEvent("final", _final_data(_finish(state, result)))
+                yield RunEvent("final", final_data(_finish(state, result)))
             finally:  # also when the client went away: stop the run with the stream
                 if result is not None and not result.is_complete:
                     result.cancel()
@@ -103,7 +109,8 @@ class RunStream:
             await self._settlement.abandon(self.state)
 
 
-def _final_data(outcome: RunOutcome) -> dict[str, object]:
+def final_data(outcome: RunOutcome) -> dict[str, object]:
+    """The data of a run's ``final`` event."""
     return {
         "run_id": outcome.run_id,
         "agent": outcome.agent,

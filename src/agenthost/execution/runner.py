@@ -32,19 +32,27 @@ class AgentRunner:
 
     async def run(self, state: RunState) -> RunResult:
         with token_budget(state.token_limit, state.sdk_usage):
-            return await Runner.run(state.agent, sdk_input(state), **self._options(state))
+            return await Runner.run(self.agent(state), sdk_input(state), **self._options(state))
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
         # The run's task is created here and copies the budget with the rest of the context.
         with token_budget(state.token_limit, state.sdk_usage):
-            return Runner.run_streamed(state.agent, sdk_input(state), **self._options(state))
+            return Runner.run_streamed(self.agent(state), sdk_input(state), **self._options(state))
+
+    def agent(self, state: RunState) -> Agent[Any]:
+        """The agent to give the SDK (a subclass may wrap it)."""
+        return state.agent
+
+    def hooks(self, state: RunState) -> RunHooks[Any]:
+        """The run's hooks (a subclass may add to them)."""
+        return UsageHooks(state)
 
     def _options(self, state: RunState) -> dict[str, Any]:
         """What ``Runner.run`` and ``Runner.run_streamed`` both take besides agent and input."""
         return {
             "max_turns": state.max_turns,
             "run_config": self.run_config,
-            "hooks": UsageHooks(state),
+            "hooks": self.hooks(state),
             "session": state.session,
         }
 

@@ -37,8 +37,11 @@ class Settlement:
             yield
         except Exception as exc:
             error = classify(exc)
-            state.status, state.error_code = "failed", error.code.value
-            state.error_message = error.message
+            if error.code is ErrorCode.RUN_CANCELLED:
+                state.mark_cancelled()
+            else:
+                state.status, state.error_code = "failed", error.code.value
+                state.error_message = error.message
             if error.code is ErrorCode.INTERNAL and error is not exc:
                 logger.error("run failed unexpectedly", exc_info=exc, extra=_ids(state))
             raise error.for_run(state.request.run_id) from exc
@@ -48,7 +51,10 @@ class Settlement:
         else:
             state.status = "succeeded"
         finally:
-            await self._settle(state)
+            if state.suspended:  # resumed elsewhere: its outcome is not known yet
+                self._lifecycle.run_finished(state)
+            else:
+                await self._settle(state)
 
     async def abandon(self, state: RunState) -> None:
         """Settle an admitted run that never started (its stream was never read)."""

@@ -36,7 +36,6 @@ class RunRequest:
     session_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
-    background: bool = False
     run_id: str = field(default_factory=new_run_id)
 
 
@@ -133,6 +132,11 @@ class RunState:
     """What admission reserved for the run; settlement gives it back."""
     abort: Callable[[AgentHostError], None] | None = None
     """Set by the deadline stage: stop the run now, failing it with the given error."""
+    suspend: Callable[[], None] | None = None
+    """Set for durable (background) runs: stop executing the run here without settling it,
+    so that another process resumes it. Shutdown prefers it to ``abort``."""
+    suspended: bool = False
+    """The run was suspended: settlement records nothing (its outcome is still to come)."""
 
     def mark_cancelled(self) -> None:
         self.status, self.error_code = "cancelled", "RUN_CANCELLED"

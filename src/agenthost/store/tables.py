@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -129,6 +130,43 @@ class RunRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     input: Mapped[str | None] = mapped_column(Text)
     output: Mapped[Any | None] = mapped_column(JSON)
+    cancel_requested_at: Mapped[datetime | None]
+    """When a client asked to cancel the (background) run; its process stops it."""
+
+
+class RunEventRow(Base):
+    """The progress of a background run, in order, for ``GET /v1/runs/{id}/events``.
+
+    ``key`` names the event's place in the run, so an event replayed after a crash is not
+    stored twice. ``id`` orders events and is the SSE event id clients resume after.
+    """
+
+    __tablename__ = "run_events"
+    __table_args__ = (
+        UniqueConstraint("run_id", "key", name="uq_run_events_run_id_key"),
+        Index("ix_run_events_run_id_id", "run_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class ExecutorRow(Base):
+    """A process executing background runs, and when it last said it was alive."""
+
+    __tablename__ = "executors"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64))
+    """Random per process start: tells a restart from a second live process with the same id."""
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
 
 
 class SessionRow(Base):

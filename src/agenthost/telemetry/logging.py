@@ -175,10 +175,15 @@ def _route_uvicorn_loggers() -> None:
     # alembic describes its migration context each time the schema is checked. The secrets
     # providers' clients log response bodies, which are secret values, at DEBUG.
     for chatty in (
-        *("httpx", "httpx2", "httpcore", "openai", "alembic"),
+        *("httpx", "httpx2", "httpcore", "openai", "alembic", "dbos"),
         *("botocore", "boto3", "hvac", "urllib3"),
     ):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # DBOS gives its logger a console handler of its own unless it has one: a no-op handler
+    # keeps its records flowing to ours instead.
+    dbos = logging.getLogger("dbos")
+    if not dbos.handlers:
+        dbos.addHandler(logging.NullHandler())
 
 
 def configure_logging(

@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from agenthost.errors import DependencyUnavailable, ErrorCode, QuotaExceeded
+from agenthost.errors import AgentHostError, DependencyUnavailable, ErrorCode, QuotaExceeded
 from agenthost.execution.types import Reservation, RunInput, RunState
 from agenthost.settings import Settings
 from agenthost.store.database import Database
-from agenthost.store.repositories import quotas, runs
+from agenthost.store.repositories import events, quotas, runs
 from agenthost.store.tables import RunRow
 from agenthost.store.types import utcnow
 
@@ -29,6 +30,7 @@ abandoned (a crashed process, or an outcome that could not be written)."""
 SWEEP_INTERVAL_S = 60.0
 CONCURRENCY_RETRY_AFTER_S = 1.0
 ABANDONED_MESSAGE = "the run's process stopped, or its outcome could not be recorded"
+CANCELLED_MESSAGE = "the run was cancelled"
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +54,10 @@ class Ledger:
         tenant = state.request.principal.tenant
         now = utcnow()
         period = month_of(now)
-        slot = tenant.max_concurrent_runs is not None
+        # Background runs wait in the queue instead: its concurrency limits are theirs.
+        slot = tenant.max_concurrent_runs is not None and state.mode != "background"
         async with self._db.transaction() as tx:
-            if tenant.max_concurrent_runs is not None:
+            if slot and tenant.max_concurrent_runs is not None:
                 expires = now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
                 taken = await quotas.take_slot(
                     tx, tenant.id, state.request.run_id, tenant.max_concurrent_runs, now, expires
@@ -82,12 +85,58 @@ class Ledger:
             await runs.insert(tx, self._started_row(state, now))
         state.reservation = Reservation(period=period, slot=slot)
 
+    async def start(self, state: RunState) -> Literal["run", "cancel", "ended"]:
+        """Mark a resumed background run running (``run``). ``cancel``: a client asked to
+        cancel it, settle it as cancelled; ``ended``: it was cancelled while queued."""
+        expires = utcnow() + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
+        async with self._db.transaction() as tx:
+            return await runs.start(tx, state.tenant_id, state.request.run_id, expires)
+
+    async def fail_unstarted(
+        self, tenant_id: str, run_id: str, period: str, error: AgentHostError
+    ) -> None:
+        """End a queued background run that could not even start (its agent or the tenant's
+        rights are gone), refunding its month."""
+        async with self._db.transaction() as tx:
+            ended = await runs.finish_open(
+                tx,
+                tenant_id,
+                run_id,
+                status="failed",
+                finished_at=utcnow(),
+                error_code=error.code.value,
+                error_message=error.message,
+            )
+            if ended:
+                await quotas.uncount_run(tx, tenant_id, period)
+
+    async def cancel(self, tenant_id: str, run_id: str, terminal: dict[str, Any]) -> bool | None:
+        """Ask to cancel a background run. None: it is not a queued or running background
+        run. True: it was still queued and is now cancelled (its month refunded, ``terminal``
+        its last event). False: it is running, and its process will stop it."""
+        now = utcnow()
+        async with self._db.transaction() as tx:
+            if not await runs.request_cancel(tx, tenant_id, run_id, now):
+                return None
+            if not await runs.cancel_queued(tx, tenant_id, run_id, now, CANCELLED_MESSAGE):
+                return False
+            row = await runs.get(tx, tenant_id, run_id)
+            if row is not None:
+                await quotas.uncount_run(tx, tenant_id, month_of(row.created_at))
+            await events.append(tx, run_id, events.END, "error", terminal)
+            return True
+
+    async def cancel_requested(self, run_ids: list[str]) -> Sequence[str]:
+        async with self._db.transaction() as tx:
+            return await runs.cancel_requested(tx, run_ids)
+
     async def close(self, state: RunState) -> None:
         """Release the reservation and write how the run ended."""
         reservation = state.reservation
         if reservation is None:
             return
         usage = state.usage
+        background = state.mode == "background"
         async with self._db.transaction() as tx:
             if reservation.slot:
                 await quotas.free_slot(tx, state.tenant_id, state.request.run_id)
@@ -108,7 +157,8 @@ class Ledger:
                 last_agent=state.last_agent,
                 error_code=state.error_code,
                 error_message=state.error_message,
-                output=state.output if self._store_content else None,
+                # A background run's output is read from its record: it is always kept.
+                output=state.output if self._store_content or background else None,
             )
         state.reservation = None
 
@@ -139,7 +189,7 @@ class Ledger:
             "api_key_id": request.principal.key_id,
             "agent": state.entry.name,
             "mode": state.mode,
-            "status": "running",
+            "status": "queued" if state.mode == "background" else "running",
             "session_id": request.session_id,
             "request_id": request.request_id,
             "run_metadata": dict(request.metadata),

@@ -37,7 +37,7 @@ RunId = Annotated[
 ]
 
 
-def _record(row: RunRow) -> RunRecord:
+def run_record(row: RunRow) -> RunRecord:
     return RunRecord(
         run_id=row.id,
         agent=row.agent,
@@ -64,6 +64,7 @@ def _record(row: RunRow) -> RunRecord:
         ),
         input=row.input,
         output=row.output,
+        cancel_requested=row.cancel_requested_at is not None,
     )
 
 
@@ -105,7 +106,7 @@ async def list_runs(
             status=status,
         )
     return RunList(
-        runs=[_record(row) for row in rows],
+        runs=[run_record(row) for row in rows],
         next_cursor=_cursor(rows[-1]) if len(rows) == limit else None,
     )
 
@@ -119,7 +120,7 @@ async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader)
         row = await runs.get(tx, principal.tenant.id, run_id)
     if row is None:
         raise RunNotFound(f"no run {run_id!r}")
-    return _record(row)
+    return run_record(row)
 
 
 @router.get(

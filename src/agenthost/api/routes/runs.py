@@ -6,13 +6,22 @@ import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from agenthost.api.deps import ContainerDep, PrincipalDep, RequestIdDep, RunsWriter
 from agenthost.api.disconnect import unless_disconnected
 from agenthost.api.schemas.problem import problem_responses
-from agenthost.api.schemas.runs import AgentList, AgentOut, RunCreate, RunResponse, UsageOut
+from agenthost.api.schemas.runs import (
+    AgentList,
+    AgentOut,
+    RunAccepted,
+    RunCreate,
+    RunResponse,
+    UsageOut,
+)
 from agenthost.api.sse import sse_response
+from agenthost.container import Container
+from agenthost.errors import NotImplementedFeature
 from agenthost.execution.admission import run_limits
 from agenthost.execution.types import RunRequest
 
@@ -56,6 +65,7 @@ async def list_agents(container: ContainerDep, principal: PrincipalDep) -> Agent
     response_model=RunResponse,
     responses={
         200: {"description": STREAM_DESCRIPTION, "content": {"text/event-stream": {}}},
+        202: {"model": RunAccepted, "description": "With `background: true`: queued."},
         **problem_responses(*ERROR_STATUSES),
     },
 )
@@ -66,7 +76,7 @@ async def create_run(
     container: ContainerDep,
     request_id: RequestIdDep,
     principal: RunsWriter,
-) -> RunResponse | StreamingResponse:
+) -> RunResponse | StreamingResponse | JSONResponse:
     """Run an agent (needs the `runs:write` scope)."""
     run_request = RunRequest(
         agent=agent,
@@ -75,8 +85,9 @@ async def create_run(
         session_id=body.session_id,
         metadata=body.metadata,
         request_id=request_id,
-        background=body.background,
     )
+    if body.background:
+        return await _queue(container, run_request, body.webhook_url)
     if body.stream:
         return sse_response(
             await container.pipeline.open_stream(run_request),
@@ -93,3 +104,23 @@ async def create_run(
         duration_ms=outcome.duration_ms,
         request_id=request_id,
     )
+
+
+async def _queue(
+    container: Container, run_request: RunRequest, webhook_url: str | None
+) -> JSONResponse:
+    container.registry.get(run_request.agent)  # an unknown agent is 404 before anything else
+    if container.background is None:
+        raise NotImplementedFeature(
+            "background runs are turned off on this server (the background_runs setting)"
+        )
+    run_id = await container.background.submit(run_request, webhook_url)
+    location = f"/v1/runs/{run_id}"
+    accepted = RunAccepted(
+        run_id=run_id,
+        status="queued",
+        location=location,
+        events=f"{location}/events",
+        request_id=run_request.request_id,
+    )
+    return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": location})

@@ -15,7 +15,7 @@ class RunError(BaseModel):
     message: str | None
 
 
-RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 class RunRecord(BaseModel):
@@ -34,7 +34,12 @@ class RunRecord(BaseModel):
     cached: bool
     error: RunError | None
     input: str | None = Field(description="Stored only when `store_run_content` is on.")
-    output: Any = Field(description="Stored only when `store_run_content` is on.")
+    output: Any = Field(
+        description="Stored when `store_run_content` is on, and always for background runs."
+    )
+    cancel_requested: bool = Field(
+        default=False, description="A cancel was asked for; the run stops at once."
+    )
 
 
 class RunList(BaseModel):

@@ -86,8 +86,26 @@ class RunCreate(BaseModel):
     )
     stream: bool = Field(default=False, description="Answer with server-sent events.")
     background: bool = Field(
-        default=False, description="Run durably in the background (not available yet: 501)."
+        default=False,
+        description="Queue the run and answer 202 at once; it runs durably (it survives a "
+        "crash of the process running it). Follow it at `GET /v1/runs/{run_id}` and "
+        "`GET /v1/runs/{run_id}/events`.",
     )
+    webhook_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="With `background`: POST the finished run here, signed with HMAC-SHA256 "
+        "(`X-AgentHost-Signature`).",
+    )
+
+    @model_validator(mode="after")
+    def _check_modes(self) -> RunCreate:
+        if self.background and self.stream:
+            raise ValueError("stream and background cannot both be true")
+        if self.webhook_url is not None and not self.background:
+            raise ValueError("webhook_url needs background: true")
+        return self
 
     @field_validator("input", mode="wrap")
     @classmethod
@@ -131,6 +149,21 @@ class RunResponse(BaseModel):
     cached: bool
     duration_ms: float
     request_id: str | None
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    status: str = Field(description="`queued`.")
+    location: str = Field(description="Where to follow the run (also the `Location` header).")
+    events: str = Field(description="The run's events as server-sent events.")
+    request_id: str | None
+
+
+class CancelOut(BaseModel):
+    run_id: str
+    status: str = Field(
+        description="`cancelled` if it was still queued; `running` while its process stops it."
+    )
 
 
 class AgentOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +23,90 @@ async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -
     )
 
 
-async def abandon_expired(tx: AsyncSession, now: datetime, code: str, message: str) -> int:
-    """Fail every run still ``running`` after its ``expires_at``; returns how many."""
+async def finish_open(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
+    """Like :func:`finish`, only if the run is still queued or running."""
     result = await tx.execute(
         update(RunRow)
-        .where(RunRow.status == "running", RunRow.expires_at < now)
+        .where(
+            RunRow.id == run_id,
+            RunRow.tenant_id == tenant_id,
+            RunRow.status.in_(("queued", "running")),
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def abandon_expired(tx: AsyncSession, now: datetime, code: str, message: str) -> int:
+    """Fail every sync or streamed run still ``running`` after its ``expires_at``; returns how
+    many. (Background runs are durable: a dead process's runs are resumed, not abandoned.)"""
+    result = await tx.execute(
+        update(RunRow)
+        .where(RunRow.status == "running", RunRow.expires_at < now, RunRow.mode != "background")
         .values(status="failed", error_code=code, error_message=message, finished_at=now)
     )
     return result.rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+async def start(
+    tx: AsyncSession, tenant_id: str, run_id: str, expires_at: datetime
+) -> Literal["run", "cancel", "ended"]:
+    """Mark a queued (or resumed) background run running. ``cancel``: a client asked to
+    cancel it; ``ended``: it already ended (cancelled while queued)."""
+    result = await tx.execute(
+        update(RunRow)
+        .where(
+            RunRow.id == run_id,
+            RunRow.tenant_id == tenant_id,
+            RunRow.status.in_(("queued", "running")),
+            RunRow.cancel_requested_at.is_(None),
+        )
+        .values(status="running", expires_at=expires_at)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return "run"
+    status = await tx.scalar(select(RunRow.status).where(RunRow.id == run_id))
+    return "cancel" if status in ("queued", "running") else "ended"
+
+
+async def request_cancel(tx: AsyncSession, tenant_id: str, run_id: str, now: datetime) -> bool:
+    """Ask to cancel a queued or running background run; False if it is not one."""
+    result = await tx.execute(
+        update(RunRow)
+        .where(
+            RunRow.id == run_id,
+            RunRow.tenant_id == tenant_id,
+            RunRow.mode == "background",
+            RunRow.status.in_(("queued", "running")),
+        )
+        .values(cancel_requested_at=func.coalesce(RunRow.cancel_requested_at, now))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_queued(
+    tx: AsyncSession, tenant_id: str, run_id: str, now: datetime, message: str
+) -> bool:
+    """End a run that is still queued as cancelled; False if it already started."""
+    result = await tx.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.tenant_id == tenant_id, RunRow.status == "queued")
+        .values(
+            status="cancelled",
+            error_code="RUN_CANCELLED",
+            error_message=message,
+            finished_at=now,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_requested(tx: AsyncSession, run_ids: Sequence[str]) -> Sequence[str]:
+    """Which of ``run_ids`` a client asked to cancel."""
+    statement = select(RunRow.id).where(
+        RunRow.id.in_(run_ids), RunRow.cancel_requested_at.is_not(None)
+    )
+    return (await tx.scalars(statement)).all()
 
 
 async def get(tx: AsyncSession, tenant_id: str, run_id: str) -> RunRow | None:
@@ -85,7 +161,7 @@ async def usage_by_day(
             RunRow.tenant_id == tenant_id,
             RunRow.day >= since_day,
             RunRow.day <= until_day,
-            RunRow.status != "running",
+            RunRow.status.not_in(("queued", "running")),
         )
         .group_by(RunRow.day, RunRow.agent)
         .order_by(RunRow.day, RunRow.agent)

@@ -11,6 +11,6 @@ from agenthost.store.tables import Base
 
 
 async def insert_ignore(tx: AsyncSession, entity: type[Base], values: dict[str, Any]) -> None:
-    """Insert ``values`` unless a row with the same primary key exists (race-free)."""
+    """Insert ``values`` unless a row with the same primary or unique key exists (race-free)."""
     module = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
     await tx.execute(module.insert(entity).values(**values).on_conflict_do_nothing())

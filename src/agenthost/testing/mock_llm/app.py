@@ -126,6 +126,7 @@ def _deliver(
         chunk_delay_ms=state.chunk_delay_ms,
         fault=fault,
         retry_after_s=state.faults.retry_after(fault) if fault else state.config.retry_after_s,
+        call=f"{user_text}#{len(brain_request.items)}",
     )
     return DeliveryResponse(delivery, state.stats)
 

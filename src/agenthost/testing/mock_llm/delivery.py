@@ -86,6 +86,8 @@ class Delivery:
     chunk_delay_ms: int = 0
     fault: FaultSpec | None = None
     retry_after_s: float = 1.0
+    call: str = ""
+    """Names the call in ``MockLLMStats.completed_calls``."""
 
 
 class DeliveryResponse(Response):
@@ -109,6 +111,7 @@ class DeliveryResponse(Response):
     async def _answer(self, receive: Receive, send: Send, chunks: Sequence[bytes] | None) -> None:
         if chunks is None:
             await _send_whole(send, 200, [_JSON], self.delivery.body)
+            self.stats.completed_calls[self.delivery.call] += 1
             return
         delay = self.delivery.chunk_delay_ms / 1000
         await send({"type": "http.response.start", "status": 200, "headers": list(_SSE_HEADERS)})
@@ -123,6 +126,7 @@ class DeliveryResponse(Response):
             self.stats.disconnects += 1
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        self.stats.completed_calls[self.delivery.call] += 1
 
     async def _fault(self, fault: FaultSpec, receive: Receive, send: Send) -> None:
         if fault.kind == "hang":

@@ -22,12 +22,16 @@ class MockLLMStats:
     faults: Counter[str] = field(default_factory=Counter)
     disconnects: int = 0
     in_flight: int = 0
+    completed_calls: Counter[str] = field(default_factory=Counter)
+    """Answers delivered in full, per call: ``<last user text>#<conversation items>``. A call
+    answered twice was repeated by its client (a resumed run must not do that)."""
     per_key: Counter[str] = field(default_factory=Counter)
     """Requests per API key presented, by :func:`key_fingerprint` (never the key itself)."""
 
     def reset(self) -> None:
         """Zero every counter except ``in_flight`` (those requests are still running)."""
         self.total_requests = 0
+        self.completed_calls.clear()
         self.per_endpoint.clear()
         self.per_status.clear()
         self.faults.clear()
@@ -43,6 +47,7 @@ class MockLLMStats:
             "faults": dict(self.faults),
             "disconnects": self.disconnects,
             "in_flight": self.in_flight,
+            "completed_calls": dict(self.completed_calls),
             "per_key": dict(self.per_key),
         }
 

@@ -1,0 +1,1 @@
+"""Durable background runs on DBOS Transact: the queue, durable steps, workers, recovery."""

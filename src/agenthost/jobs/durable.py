@@ -1,0 +1,155 @@
+"""Durable steps: each model call and each tool call of a background run is a DBOS step.
+
+A step's result is stored when it completes. When a crashed run is resumed, its workflow runs
+again from the start, and every step that had completed returns its stored result instead of
+calling the model or the tool again: only the step in flight at the crash is repeated.
+
+DBOS numbers steps in the order they start, and replay must see the same order. Model calls
+of one run are sequential; the tool calls a model response asks for run concurrently, so their
+step numbers are reserved, in the response's order, as soon as the response arrives.
+
+The wrappers here are ours rather than the ``dbos-openai-agents`` package's: that package
+replaces the run's model provider (ours routes, retries and breaks circuits per deployment)
+and leaves tool calls outside steps, so a resumed run would call its tools again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from agents import Agent, FunctionTool, Handoff, RunHooks
+from agents.items import ModelResponse, TResponseStreamEvent
+from agents.models.interface import Model, ModelProvider
+from agents.tool_context import ToolContext
+from dbos import DBOS, StepOptions, StepReservation
+
+from agenthost.execution.runner import AgentRunner
+from agenthost.execution.types import RunState
+from agenthost.jobs.progress import ProgressHooks, RunEvents
+from agenthost.settings import Settings
+
+_tool_steps: ContextVar[dict[str, StepReservation] | None] = ContextVar(
+    "agenthost_tool_steps", default=None
+)
+
+
+@contextmanager
+def _durable_run() -> Iterator[None]:
+    token = _tool_steps.set({})
+    try:
+        yield
+    finally:
+        _tool_steps.reset(token)
+
+
+class DurableModel(Model):
+    """Runs each call of ``inner`` as a step, and reserves the steps of the tool calls it
+    asks for."""
+
+    def __init__(self, inner: Model) -> None:
+        self._inner = inner
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        async def call() -> ModelResponse:
+            return await self._inner.get_response(*args, **kwargs)
+
+        response: ModelResponse = await DBOS.run_step_async({"name": "model"}, call)
+        steps = _tool_steps.get()
+        if steps is not None:
+            for item in response.output:
+                if item.type == "function_call":
+                    steps[item.call_id] = DBOS.reserve_step()
+        return response
+
+    def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
+        raise NotImplementedError("background runs call models without streaming")
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class DurableProvider(ModelProvider):
+    def __init__(self, inner: ModelProvider) -> None:
+        self._inner = inner
+
+    def get_model(self, model_name: str | None) -> Model:
+        return DurableModel(self._inner.get_model(model_name))
+
+
+def _durable_tool(tool: FunctionTool, options: StepOptions) -> FunctionTool:
+    invoke = tool.on_invoke_tool
+    step_options: StepOptions = {**options, "name": f"tool:{tool.name}"}
+
+    async def durable_invoke(context: ToolContext[Any], arguments: str) -> Any:
+        async def call() -> Any:  # the SDK's invoker is an object whose call is awaitable
+            return await invoke(context, arguments)
+
+        steps = _tool_steps.get()
+        reserved = None if steps is None else steps.pop(context.tool_call_id, None)
+        if reserved is None:  # a tool called without a model response (not expected)
+            return await DBOS.run_step_async(step_options, call)
+        return await reserved.run_async(step_options, call)
+
+    return dataclasses.replace(tool, on_invoke_tool=durable_invoke)
+
+
+def durable_agent(agent: Agent[Any], options: StepOptions) -> Agent[Any]:
+    """A copy of ``agent`` (and of the agents it hands off to) whose function tools and own
+    model instance (if it has one) run as steps."""
+    changes: dict[str, Any] = {
+        "tools": [
+            _durable_tool(tool, options) if isinstance(tool, FunctionTool) else tool
+            for tool in agent.tools
+        ],
+        "handoffs": [_durable_handoff(handoff, options) for handoff in agent.handoffs],
+    }
+    if isinstance(agent.model, Model):
+        changes["model"] = DurableModel(agent.model)
+    return agent.clone(**changes)
+
+
+def _durable_handoff(
+    handoff: Agent[Any] | Handoff[Any, Any], options: StepOptions
+) -> Agent[Any] | Handoff[Any, Any]:
+    if isinstance(handoff, Agent):
+        return durable_agent(handoff, options)
+    invoke = handoff.on_invoke_handoff
+
+    async def durable_invoke(*args: Any, **kwargs: Any) -> Agent[Any]:
+        return durable_agent(await invoke(*args, **kwargs), options)
+
+    return dataclasses.replace(handoff, on_invoke_handoff=durable_invoke)
+
+
+class DurableRunner(AgentRunner):
+    """The runner of background runs: durable model and tool steps, progress events."""
+
+    def __init__(self, settings: Settings, provider: ModelProvider, events: RunEvents) -> None:
+        super().__init__(settings, DurableProvider(provider))
+        self._events = events
+        self.step_options: StepOptions = {
+            "retries_allowed": settings.step_max_attempts > 1,
+            "max_attempts": settings.step_max_attempts,
+            "interval_seconds": settings.step_retry_delay_s,
+            "backoff_rate": settings.step_backoff,
+        }
+        self._agents: dict[str, Agent[Any]] = {}
+
+    async def run(self, state: RunState) -> Any:
+        with _durable_run():
+            return await super().run(state)
+
+    def agent(self, state: RunState) -> Agent[Any]:
+        if state.agent is not state.entry.agent:  # a tenant's override: a fresh clone
+            return durable_agent(state.agent, self.step_options)
+        agent = self._agents.get(state.entry.name)
+        if agent is None:
+            agent = self._agents[state.entry.name] = durable_agent(state.agent, self.step_options)
+        return agent
+
+    def hooks(self, state: RunState) -> RunHooks[Any]:
+        return ProgressHooks(state, self._events)

@@ -1,0 +1,102 @@
+"""DBOS Transact for one process: configured from settings, launched at start-up, destroyed at
+shutdown.
+
+DBOS keeps one instance per process (its own global); :class:`DurableEngine` is the only code
+that touches it, and registers agenthost's workflow at launch rather than at import time.
+Launching inside the server's event loop makes DBOS run workflows on that loop, beside the
+requests, so they share the container's database engine and HTTP clients.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from sqlalchemy.engine import URL
+
+from agenthost import __version__
+from agenthost.settings import Settings
+from agenthost.store.database import database_url
+
+QUEUE = "agenthost-runs"
+WORKFLOW = "agenthost.run"
+APP_NAME = "agenthost"
+
+Workflow = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+logger = logging.getLogger(__name__)
+
+
+def system_database_url(settings: Settings) -> str:
+    """DBOS's system database: the configured one, else beside (SQLite) or inside
+    (PostgreSQL, schema ``dbos``) agenthost's own database."""
+    if settings.dbos_database_url is not None:
+        return settings.dbos_database_url.get_secret_value()
+    url = database_url(settings.database_url.get_secret_value())
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        stem = url.database.removesuffix(".db")
+        return URL.create("sqlite", database=f"{stem}.dbos.db").render_as_string()
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class DurableEngine:
+    def __init__(self, settings: Settings, executor_id: str) -> None:
+        self._settings = settings
+        self.executor_id = executor_id
+        self.app_version = settings.app_version or __version__
+        self._workflow: Workflow | None = None
+        self._launched = False
+
+    async def launch(self, workflow: Workflow, *, listen: bool) -> None:
+        """Start DBOS (in the running event loop); ``listen``: execute queued runs here."""
+        settings = self._settings
+        config: DBOSConfig = {
+            "name": APP_NAME,
+            "system_database_url": system_database_url(settings),
+            "application_version": self.app_version,
+            "executor_id": self.executor_id,
+            "log_level": "WARNING",
+            "sys_db_pool_size": max(4, settings.database_pool_size),
+        }
+        DBOS(config=config)
+        try:
+
+            async def run(payload: dict[str, Any]) -> None:
+                await workflow(payload)
+
+            self._workflow = DBOS.workflow(name=WORKFLOW)(run)
+            if not listen:
+                DBOS.listen_queues([])
+            DBOS.launch()
+            self._launched = True
+            await DBOS.register_queue_async(
+                QUEUE,
+                worker_concurrency=settings.worker_concurrency,
+                global_concurrency=settings.queue_concurrency,
+                partition_concurrency=settings.tenant_concurrency,
+                polling_interval_sec=settings.queue_poll_s,
+                on_conflict="always_update",
+            )
+        except BaseException:
+            DBOS.destroy(destroy_registry=True)
+            raise
+
+    async def enqueue(self, run_id: str, tenant_id: str, payload: dict[str, Any]) -> None:
+        """Queue ``payload`` as the durable run ``run_id`` (idempotent per run id)."""
+        queue = await DBOS.retrieve_queue_async(QUEUE)
+        assert queue is not None and self._workflow is not None
+        partition = tenant_id if self._settings.tenant_concurrency is not None else None
+        with SetWorkflowID(run_id), SetEnqueueOptions(queue_partition_key=partition):
+            await queue.enqueue_async(self._workflow, payload)
+
+    def recover(self, executor_ids: list[str]) -> int:
+        """Put the unfinished runs of dead executors back on the queue; how many."""
+        return len(DBOS._recover_pending_workflows(executor_ids))
+
+    def destroy(self) -> None:
+        if self._launched or self._workflow is not None:
+            self._launched, self._workflow = False, None
+            DBOS.destroy(destroy_registry=True)

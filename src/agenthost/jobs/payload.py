@@ -1,0 +1,60 @@
+"""What a queued background run carries: everything needed to execute it anywhere.
+
+Stored by DBOS with the workflow (it holds the run's input, so the input is kept in the
+DBOS system database until the workflow is deleted, whatever ``store_run_content`` says).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agenthost.execution.types import RunInput, RunRequest, RunState
+from agenthost.tenancy.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class RunPayload:
+    run_id: str
+    agent: str
+    input: RunInput
+    tenant_id: str
+    key_id: str | None
+    period: str
+    """The month the run was counted in (refunded there if it never calls a model)."""
+    request_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    webhook_url: str | None = None
+
+    @classmethod
+    def of(cls, state: RunState, webhook_url: str | None) -> RunPayload:
+        request = state.request
+        assert state.reservation is not None
+        return cls(
+            run_id=request.run_id,
+            agent=request.agent,
+            input=state.input,
+            tenant_id=state.tenant_id,
+            key_id=request.principal.key_id,
+            period=state.reservation.period,
+            request_id=request.request_id,
+            metadata=dict(request.metadata),
+            webhook_url=webhook_url,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunPayload:
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def request(self, principal: Principal) -> RunRequest:
+        return RunRequest(
+            agent=self.agent,
+            input=self.input,
+            principal=principal,
+            metadata=self.metadata,
+            request_id=self.request_id,
+            run_id=self.run_id,
+        )

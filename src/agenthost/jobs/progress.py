@@ -1,0 +1,131 @@
+"""The progress of background runs as events in the database, written by the process that
+executes the run and read by ``GET /v1/runs/{id}/events`` in any process.
+
+Events have the shapes of a streamed run's events (``tool_called``, ``tool_output``,
+``handoff``, ``agent_updated``, ``text_delta`` with a whole message, then ``final`` or
+``error``). Each is stored under a key naming its place in the run — the model call it
+follows, or its tool call id — so the hooks of a resumed run, which fire again for the steps
+replayed from DBOS, add nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from agents import Agent, RunContextWrapper, Tool
+from agents.items import ModelResponse, TResponseInputItem
+from agents.tool_context import ToolContext
+
+from agenthost.execution.runner import UsageHooks
+from agenthost.execution.types import RunState
+from agenthost.store.database import Database
+from agenthost.store.repositories import events
+from agenthost.store.tables import RunEventRow
+
+END = events.END
+PAGE = 200
+
+
+class RunEvents:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, run_id: str, key: str, type_: str, data: Any) -> None:
+        async with self._db.transaction() as tx:
+            await events.append(tx, run_id, key, type_, data)
+
+    async def ended(self, run_id: str) -> bool:
+        """Whether the run's last event (``final`` or ``error``) is stored."""
+        async with self._db.transaction() as tx:
+            return await events.has(tx, run_id, END)
+
+    async def after(self, run_id: str, last_id: int) -> Sequence[RunEventRow]:
+        async with self._db.transaction() as tx:
+            return await events.after(tx, run_id, last_id, PAGE)
+
+
+def _message_text(response: ModelResponse) -> str:
+    parts: list[str] = []
+    for item in response.output:
+        if item.type == "message":
+            parts.extend(
+                part.text for part in getattr(item, "content", []) if part.type == "output_text"
+            )
+    return "".join(parts)
+
+
+class ProgressHooks(UsageHooks):
+    """Usage accounting (as for every run) plus the run's events."""
+
+    def __init__(self, state: RunState, run_events: RunEvents) -> None:
+        super().__init__(state)
+        self._events = run_events
+        self._run_id = state.request.run_id
+        self._calls = 0
+        # Concurrent tool calls report at once; one writer at a time keeps ids in order.
+        self._lock = asyncio.Lock()
+
+    async def _emit(self, key: str, type_: str, data: dict[str, Any]) -> None:
+        async with self._lock:
+            await self._events.append(self._run_id, key, type_, data)
+
+    async def on_agent_start(self, context: RunContextWrapper[Any], agent: Agent[Any]) -> None:
+        await self._emit(f"agent:{self._calls}", "agent_updated", {"agent": agent.name})
+
+    async def on_llm_start(
+        self,
+        context: RunContextWrapper[Any],
+        agent: Agent[Any],
+        system_prompt: str | None,
+        input_items: list[TResponseInputItem],
+    ) -> None:
+        self._calls += 1
+        await super().on_llm_start(context, agent, system_prompt, input_items)
+
+    async def on_llm_end(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse
+    ) -> None:
+        text = _message_text(response)
+        if text:
+            await self._emit(f"text:{self._calls}", "text_delta", {"delta": text})
+        await super().on_llm_end(context, agent, response)
+
+    async def on_tool_start(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool
+    ) -> None:
+        if isinstance(context, ToolContext):
+            await self._emit(
+                f"tool_called:{context.tool_call_id}",
+                "tool_called",
+                {
+                    "agent": agent.name,
+                    "tool": tool.name,
+                    "call_id": context.tool_call_id,
+                    "arguments": context.tool_arguments,
+                },
+            )
+
+    async def on_tool_end(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool, result: object
+    ) -> None:
+        if isinstance(context, ToolContext):
+            await self._emit(
+                f"tool_output:{context.tool_call_id}",
+                "tool_output",
+                {
+                    "agent": agent.name,
+                    "call_id": context.tool_call_id,
+                    "output": result if isinstance(result, str) else str(result),
+                },
+            )
+
+    async def on_handoff(
+        self, context: RunContextWrapper[Any], from_agent: Agent[Any], to_agent: Agent[Any]
+    ) -> None:
+        await self._emit(
+            f"handoff:{self._calls}",
+            "handoff",
+            {"from_agent": from_agent.name, "to_agent": to_agent.name},
+        )

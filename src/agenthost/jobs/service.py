@@ -1,0 +1,132 @@
+"""Background runs for the rest of agenthost: queue one, cancel one, read its events; and,
+in processes that execute them, the workflow, the janitor and the cancel watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Sequence
+
+from agents.models.interface import ModelProvider
+
+from agenthost.api.errors import problem_body
+from agenthost.errors import DependencyUnavailable, RunCancelled
+from agenthost.execution.admission import Admission
+from agenthost.execution.lifecycle import Lifecycle
+from agenthost.execution.pipeline import Pipeline
+from agenthost.execution.settlement import Settlement
+from agenthost.execution.types import RunRequest
+from agenthost.jobs.active import ActiveRuns
+from agenthost.jobs.durable import DurableRunner
+from agenthost.jobs.engine import DurableEngine
+from agenthost.jobs.janitor import Janitor
+from agenthost.jobs.payload import RunPayload
+from agenthost.jobs.progress import RunEvents
+from agenthost.jobs.webhook import Webhooks, check_url
+from agenthost.jobs.workflow import RunWorkflow
+from agenthost.settings import Settings
+from agenthost.store.database import Database
+from agenthost.store.tables import RunEventRow
+from agenthost.tenancy.ledger import CANCELLED_MESSAGE, Ledger
+
+logger = logging.getLogger(__name__)
+
+
+def executor_id(settings: Settings) -> str:
+    return settings.executor_id or socket.gethostname()
+
+
+class BackgroundRuns:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        provider: ModelProvider,
+        admission: Admission,
+        pipeline: Pipeline,
+        settlement: Settlement,
+        lifecycle: Lifecycle,
+        ledger: Ledger,
+        *,
+        executes: bool,
+    ) -> None:
+        self._settings = settings
+        self._admission = admission
+        self._ledger = ledger
+        self.executes = executes
+        self.engine = DurableEngine(settings, executor_id(settings))
+        self.events = RunEvents(db)
+        self.active = ActiveRuns(ledger, settings.cancel_poll_s)
+        self._webhooks = Webhooks(settings)
+        self._workflow = RunWorkflow(
+            settings=settings,
+            db=db,
+            admission=admission,
+            pipeline=pipeline,
+            settlement=settlement,
+            lifecycle=lifecycle,
+            ledger=ledger,
+            runner=DurableRunner(settings, provider, self.events),
+            events=self.events,
+            webhooks=self._webhooks,
+            active=self.active,
+        )
+        self.janitor = Janitor(settings, db, self.engine) if executes else None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Launch DBOS (in the running loop); when executing, also resume this executor's
+        unfinished runs and start the janitor and the cancel watcher."""
+        if self.janitor is not None:
+            await self.janitor.register()
+        await self.engine.launch(self._workflow, listen=self.executes)
+        if self.janitor is not None:
+            self._tasks = [
+                asyncio.create_task(self.janitor.keep_watch()),
+                asyncio.create_task(self.active.keep_watching()),
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self.janitor is not None:
+            try:
+                await self.janitor.retire()
+            except DependencyUnavailable as exc:
+                logger.warning("could not mark this executor as stopped: %s", exc.message)
+        await asyncio.to_thread(self.engine.destroy)
+        await self._webhooks.aclose()
+
+    async def submit(self, request: RunRequest, webhook_url: str | None = None) -> str:
+        """Admit ``request`` and queue it; its run id. The run's month is counted now."""
+        if webhook_url is not None:
+            check_url(webhook_url, self._settings)
+        state = await self._admission.admit(request, "background")
+        payload = RunPayload.of(state, webhook_url)
+        try:
+            await self.engine.enqueue(payload.run_id, payload.tenant_id, payload.to_dict())
+        except Exception as exc:
+            error = DependencyUnavailable("the run could not be queued; retry later")
+            logger.exception("could not queue background run", extra={"run_id": payload.run_id})
+            await self._ledger.fail_unstarted(
+                payload.tenant_id, payload.run_id, payload.period, error
+            )
+            raise error from exc
+        return payload.run_id
+
+    async def cancel(self, tenant_id: str, run_id: str, request_id: str | None) -> bool | None:
+        """Cancel a queued or running background run (see :meth:`Ledger.cancel`)."""
+        terminal = problem_body(RunCancelled(CANCELLED_MESSAGE), request_id) | {"run_id": run_id}
+        ended = await self._ledger.cancel(tenant_id, run_id, terminal)
+        if ended is False:
+            self.active.cancel(run_id)  # at once if it executes here; else its watcher will
+        return ended
+
+    async def events_after(self, run_id: str, last_id: int) -> Sequence[RunEventRow]:
+        return await self.events.after(run_id, last_id)
