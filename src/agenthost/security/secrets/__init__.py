@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from agenthost.security.secrets.providers import EnvProvider, FileProvider
+from agenthost.security.secrets.providers import EnvProvider, FileProvider, SecretProvider
 from agenthost.security.secrets.references import SecretError, SecretRef, parse_reference
 from agenthost.security.secrets.store import SecretStore, secret_settings
 from agenthost.settings import ConfigError, Settings, process_environment
@@ -20,9 +18,12 @@ PROVIDER_SETTINGS = frozenset({"vault_token"})
 def build_secret_store(settings: Settings) -> SecretStore:
     """The store with the providers ``settings`` configure, every reference resolved;
     ConfigError (naming the setting and reference) when one cannot be."""
-    basic: dict[str, Any] = {"env": EnvProvider(process_environment()), "file": FileProvider()}
+    basic: dict[str, SecretProvider] = {
+        "env": EnvProvider(process_environment()),
+        "file": FileProvider(),
+    }
     bootstrap = SecretStore(basic, settings.secrets_refresh_s)
-    bootstrap.load(iter([("vault_token", settings.vault_token)] if settings.vault_token else []))
+    bootstrap.load([("vault_token", settings.vault_token)] if settings.vault_token else [])
     references = [
         (path, secret)
         for path, secret in secret_settings(settings)
@@ -35,7 +36,7 @@ def build_secret_store(settings: Settings) -> SecretStore:
         raise ConfigError(str(exc)) from None
     store = SecretStore(providers, settings.secrets_refresh_s)
     try:
-        store.load(iter(references))
+        store.load(references)
     except ConfigError:
         store.close()
         raise
@@ -51,8 +52,8 @@ def _reference(value: str) -> SecretRef | None:
 
 def _remote_providers(
     settings: Settings, bootstrap: SecretStore, schemes: set[str]
-) -> dict[str, Any]:
-    providers: dict[str, Any] = {}
+) -> dict[str, SecretProvider]:
+    providers: dict[str, SecretProvider] = {}
     if settings.vault_url is not None:
         from agenthost.security.secrets.vault import VaultProvider
 

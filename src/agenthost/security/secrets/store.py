@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
+from agenthost.security.secrets.providers import SecretProvider
 from agenthost.security.secrets.references import SecretError, SecretRef, parse_reference
 from agenthost.settings import ConfigError
 
@@ -40,12 +41,12 @@ def _secrets_in(value: Any, path: str) -> Iterator[tuple[str, SecretStr]]:
 
 
 class SecretStore:
-    def __init__(self, providers: Mapping[str, Any], refresh_s: float) -> None:
+    def __init__(self, providers: Mapping[str, SecretProvider], refresh_s: float) -> None:
         self._providers = dict(providers)
         self._refresh_s = refresh_s
         self._values: dict[SecretRef, str] = {}
 
-    def load(self, secrets: Iterator[tuple[str, SecretStr]]) -> None:
+    def load(self, secrets: Iterable[tuple[str, SecretStr]]) -> None:
         """Resolve every reference among ``secrets``; ConfigError names the failing setting."""
         for path, secret in secrets:
             try:
@@ -94,5 +95,4 @@ class SecretStore:
         provider = self._providers.get(ref.scheme)
         if provider is None:
             raise SecretError(f"{ref}: {ref.scheme} secrets are not configured")
-        value: str = provider.fetch(ref)
-        return value
+        return provider.fetch(ref)
