@@ -120,8 +120,10 @@ class RunCreate(BaseModel):
                     "input_type", "must be a string or a list of messages"
                 ) from None
             sent_list = isinstance(value, list)
+            errors = exc.errors()
             error = next(
-                e for e in exc.errors() if str(e["loc"][0]).startswith("list[") == sent_list
+                (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
+                errors[0],
             )
             where = ".".join(str(part) for part in error["loc"][1:])
             message = f"{where}: {error['msg']}" if where else error["msg"]
