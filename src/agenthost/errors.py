@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     KEY_NOT_FOUND = "KEY_NOT_FOUND"
     CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     RATE_LIMITED = "RATE_LIMITED"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
@@ -133,6 +135,16 @@ class RunNotFound(AgentHostError):
 
 class PayloadTooLarge(AgentHostError):
     code, status, title = ErrorCode.PAYLOAD_TOO_LARGE, 413, "Request body too large"
+
+
+class HeadersTooLarge(AgentHostError):
+    code, status, title = ErrorCode.HEADERS_TOO_LARGE, 431, "Request headers too large"
+
+
+class RequestTimeout(AgentHostError):
+    """The client did not send its request body in time (a slow or stalled upload)."""
+
+    code, status, title, retriable = ErrorCode.REQUEST_TIMEOUT, 408, "Request timeout", True
 
 
 class UnsupportedMediaType(AgentHostError):

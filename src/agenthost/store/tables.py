@@ -200,3 +200,23 @@ class SessionItemRow(Base):
     data: Mapped[str] = mapped_column(Text)
     """One SDK input item as JSON."""
     created_at: Mapped[datetime]
+
+
+class AdminAuditRow(Base):
+    """One administrative change: who made it, what it changed, when (never a key or hash)."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    """The API key id that made the change, ``cli`` for the command line, ``dev`` in dev mode."""
+    actor_tenant: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    """``tenant.create``, ``tenant.update``, ``key.create`` or ``key.revoke``."""
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    """The tenant changed (for keys: the key's tenant). Kept when the tenant is deleted."""
+    target: Mapped[str] = mapped_column(String(64))
+    """The tenant or key id acted on."""
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128))

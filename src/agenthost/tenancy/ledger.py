@@ -10,13 +10,14 @@ Runs whose outcome was never written (a crash) are swept to failed once their le
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agenthost.errors import AgentHostError, DependencyUnavailable, ErrorCode, QuotaExceeded
-from agenthost.execution.types import Reservation, RunState
+from agenthost.execution.types import Reservation, RunInput, RunState
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import events, quotas, runs
@@ -216,6 +217,11 @@ class Ledger:
             "output_tokens": 0,
             "total_tokens": 0,
             "cached": False,
-            "input": state.input if self._store_content else None,
+            "input": stored_input(state.input) if self._store_content else None,
         }
         return RunRow(**values)
+
+
+def stored_input(value: RunInput) -> str:
+    """A run's input as its record keeps it: the text, or a conversation as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -113,18 +113,19 @@ async def _follow(
     settings = container.settings
     idle_s = 0.0
     while True:
+        # Asked first: if the last event was stored already, this read returns all the rest.
+        ended = await background.events.ended(run.id)
         rows = await background.events_after(run.id, last_id)
         for event in rows:
             last_id = event.id
             yield encode(event.type, event.data, event.id)
             if event.key == END:
                 return
+        if ended:  # the client resumed after the last event
+            return
         if rows:
             idle_s = 0.0
             continue
-        # Nothing new: the stream also ends if the client resumed after the last event.
-        if await background.events.ended(run.id):
-            return
         if idle_s >= settings.sse_keepalive_s:
             yield KEEPALIVE
             idle_s = 0.0
