@@ -74,6 +74,17 @@ class AgentHostError(Exception):
         self.headers = headers or {}
         super().__init__(self.message)
 
+    @classmethod
+    def from_record(cls, code: str, message: str | None) -> AgentHostError:
+        """The error a stored run record names by its code (INTERNAL for an unknown code)."""
+        pending: list[type[AgentHostError]] = [cls]
+        while pending:
+            kind = pending.pop()
+            if kind.code.value == code:
+                return kind(message)
+            pending.extend(kind.__subclasses__())
+        return InternalError(message)
+
     def for_run(self, run_id: str) -> AgentHostError:
         """A copy naming the run it ended (``run_id`` in the body, ``X-Run-ID`` header), so a
         caller can look up its record. A copy: one error may end several runs (shutdown)."""

@@ -165,6 +165,8 @@ class ExecutorRow(Base):
     """Random per process start: tells a restart from a second live process with the same id."""
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
+    app_version: Mapped[str] = mapped_column(String(64))
+    """Only processes of the same version resume its runs (DBOS pins runs to versions)."""
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
 

@@ -147,19 +147,21 @@ class Ledger:
             return await runs.cancel_requested(tx, run_ids)
 
     async def close(self, state: RunState) -> None:
-        """Release the reservation and write how the run ended."""
+        """Release the reservation and write how the run ended.
+
+        A background run's record is only written while it is still open: another execution
+        of the same run (after this process was taken for dead) may have ended it already.
+        """
         reservation = state.reservation
         if reservation is None:
             return
         usage = state.usage
         background = state.mode == "background"
+        finish = runs.finish_open if background else runs.finish
         async with self._db.transaction() as tx:
             if reservation.slot:
                 await quotas.free_slot(tx, state.tenant_id, state.request.run_id)
-            if state.status != "succeeded" and not state.model_called:
-                # No model call was even started: the run does not count against the month.
-                await quotas.uncount_run(tx, state.tenant_id, reservation.period)
-            await runs.finish(
+            written = await finish(
                 tx,
                 state.tenant_id,
                 state.request.run_id,
@@ -176,6 +178,9 @@ class Ledger:
                 # A background run's output is read from its record: it is always kept.
                 output=state.output if self._store_content or background else None,
             )
+            if written and state.status != "succeeded" and not state.model_called:
+                # No model call was even started: the run does not count against the month.
+                await quotas.uncount_run(tx, state.tenant_id, reservation.period)
         state.reservation = None
 
     async def sweep(self) -> int:

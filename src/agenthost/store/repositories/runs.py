@@ -17,10 +17,11 @@ async def insert(tx: AsyncSession, row: RunRow) -> None:
     await tx.flush()
 
 
-async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> None:
-    await tx.execute(
+async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
+    result = await tx.execute(
         update(RunRow).where(RunRow.id == run_id, RunRow.tenant_id == tenant_id).values(**values)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def finish_open(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
