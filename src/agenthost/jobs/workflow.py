@@ -36,13 +36,13 @@ from agenthost.execution.settlement import Settlement
 from agenthost.execution.types import RunRequest, RunState
 from agenthost.jobs.active import ActiveRuns
 from agenthost.jobs.durable import DurableRunner
-from agenthost.jobs.outcome import last_event, webhook_body
+from agenthost.jobs.outcome import webhook_body
 from agenthost.jobs.payload import RunPayload
-from agenthost.jobs.progress import END, RunEvents
+from agenthost.jobs.progress import RunEvents
 from agenthost.jobs.webhook import Webhooks
 from agenthost.settings import Settings
 from agenthost.store.database import Database
-from agenthost.store.repositories import runs, tenants
+from agenthost.store.repositories import tenants
 from agenthost.store.tables import RunRow
 from agenthost.telemetry.tracing import continued
 from agenthost.tenancy.ledger import Ledger
@@ -112,9 +112,7 @@ class RunWorkflow:
             await self._refuse(payload, refused)
         else:
             await self._execute(state)
-        row = await persistently(lambda: self._record(payload))
-        kind, data = last_event(row)
-        await persistently(lambda: self.events.append(row.id, END, kind, data))
+        row = await persistently(lambda: self.events.end(payload.tenant_id, payload.run_id))
         if webhook is not None:
             await self._notify(webhook, payload.webhook_url or "", row)
 
@@ -136,22 +134,10 @@ class RunWorkflow:
             raise Forbidden("the tenant is disabled")
         return payload.request(Principal(tenant, payload.key_id, frozenset()))
 
-    async def _record(self, payload: RunPayload) -> RunRow:
-        async with self.db.transaction() as tx:
-            row = await runs.get(tx, payload.tenant_id, payload.run_id)
-        assert row is not None, "a queued run has a record"
-        return row
-
     async def _execute(self, state: RunState) -> None:
         """Run ``state`` to its settlement (its record then says how it ended)."""
         try:
             verdict = await persistently(lambda: self.ledger.start(state))
-            if verdict == "run":
-                run_id = state.request.run_id
-                data = {"run_id": run_id, "agent": state.entry.name}
-                await persistently(
-                    lambda: self.events.append(run_id, "started", "run_started", data)
-                )
         except BaseException:
             self.lifecycle.run_finished(state)
             raise

@@ -97,11 +97,17 @@ class Ledger:
         state.reservation = Reservation(period=period, slot=slot)
 
     async def start(self, state: RunState) -> Literal["run", "cancel", "ended"]:
-        """Mark a resumed background run running (``run``). ``cancel``: a client asked to
-        cancel it, settle it as cancelled; ``ended``: it was cancelled while queued."""
+        """Mark a resumed background run running (``run``), with its ``run_started`` event.
+        ``cancel``: a client asked to cancel it, settle it as cancelled; ``ended``: it ended
+        already (cancelled while queued, or settled before its process died)."""
         expires = utcnow() + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
+        run_id = state.request.run_id
         async with self._db.transaction() as tx:
-            return await runs.start(tx, state.tenant_id, state.request.run_id, expires)
+            verdict = await runs.start(tx, state.tenant_id, run_id, expires)
+            if verdict == "run":
+                data = {"run_id": run_id, "agent": state.entry.name}
+                await events.append(tx, run_id, "started", "run_started", data)
+            return verdict
 
     async def fail_unstarted(
         self, tenant_id: str, run_id: str, period: str, error: AgentHostError

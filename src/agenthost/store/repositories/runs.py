@@ -117,7 +117,7 @@ async def background_counts(tx: AsyncSession) -> dict[str, int]:
         .where(RunRow.mode == "background", RunRow.status.in_(("queued", "running")))
         .group_by(RunRow.status)
     )
-    return {status: count for status, count in result.tuples()}
+    return {status: count for status, count in result.all()}
 
 
 async def get(tx: AsyncSession, tenant_id: str, run_id: str) -> RunRow | None:
