@@ -12,7 +12,11 @@ from typing import Any
 from agents import Agent, set_tracing_export_api_key
 from redis.asyncio import ConnectionPool
 
+from agenthost.cache.backend import CacheBackend
+from agenthost.cache.memory import MemoryCache
+from agenthost.cache.redis_store import RedisCache
 from agenthost.execution.admission import Admission
+from agenthost.execution.cache import ResultCache
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.runner import AgentRunner
@@ -126,7 +130,8 @@ def build_container(
     telemetry = RunTelemetry(tracing, metrics)
     admission = Admission(settings, registry, lifecycle, ledger, sessions)
     settlement = Settlement(lifecycle, ledger, telemetry)
-    pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement, telemetry)
+    cache = ResultCache(_cache_backend(settings, redis_pool, metrics), metrics)
+    pipeline = Pipeline(admission, cache, AgentRunner(settings, provider), settlement, telemetry)
     background = (
         BackgroundRuns(
             settings,
@@ -158,6 +163,22 @@ def build_container(
         background=background,
         tracing=tracing,
         metrics=metrics,
+    )
+
+
+def _cache_backend(
+    settings: Settings, redis_pool: ConnectionPool | None, metrics: Metrics
+) -> CacheBackend | None:
+    if settings.cache_backend == "off":
+        return None
+    if settings.cache_backend == "redis" and redis_pool is not None:
+        return RedisCache(redis_pool, ttl_s=settings.cache_ttl_s)
+    return MemoryCache(
+        policy=settings.cache_policy,
+        ttl_s=settings.cache_ttl_s,
+        max_entries=settings.cache_max_entries,
+        max_bytes=settings.cache_max_bytes,
+        on_evict=metrics.cache_evictions.inc,
     )
 
 

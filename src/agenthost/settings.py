@@ -198,6 +198,21 @@ class Settings(BaseSettings):
     max_turns: int = Field(default=10, ge=1, le=1000)
     """Default maximum agent turns per run (agents may set their own)."""
 
+    # --- result cache --------------------------------------------------------------------
+    cache_backend: Literal["memory", "redis", "off"] = "memory"
+    """Where results of agents registered ``cacheable=True`` are kept: ``memory`` (each
+    process its own), ``redis`` (shared by every replica; needs ``redis_url``) or ``off``."""
+    cache_policy: Literal["lru", "lfu", "fifo"] = "lru"
+    """Which entry the memory cache evicts at a bound: least recently used, least frequently
+    used, or oldest written. (With Redis, its ``maxmemory-policy`` decides.)"""
+    cache_ttl_s: float = Field(default=300.0, gt=0)
+    """How long a cached result is served after it was produced."""
+    cache_max_entries: int = Field(default=10_000, ge=1)
+    """Most results the memory cache holds (per process)."""
+    cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest total size of the memory cache's encoded results (per process); a result
+    larger than this is not cached."""
+
     # --- background runs (DBOS Transact) -------------------------------------------------
     background_runs: bool = True
     """Accept ``background: true`` runs. Off: they are refused with 501 and DBOS is not
@@ -292,6 +307,8 @@ class Settings(BaseSettings):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"deployment names must be unique; repeated: {duplicates}")
+        if self.cache_backend == "redis" and self.redis_url is None:
+            raise ValueError("cache_backend 'redis' needs redis_url")
         if self.dev_mode and self.environment == "production":
             raise ValueError("dev_mode (no API keys) is refused when environment is production")
         if self.dev_mode and self.host not in LOOPBACK_HOSTS:
