@@ -289,6 +289,12 @@ class Settings(BaseSettings):
     """Backoff base: attempt n waits up to base * 2**(n-1) (full jitter)."""
     retry_max_delay_s: float = Field(default=20.0, gt=0)
     """Cap of one backoff wait (a longer ``Retry-After`` from the server still wins)."""
+    routing_strategy: Literal["round_robin", "least_in_flight", "lowest_latency"] = (
+        "round_robin"
+    )
+    """How calls for a model are spread over its deployments (each by its ``weight``):
+    smooth weighted round-robin, fewest calls in progress, or lowest average latency (EWMA).
+    A retriable failure fails over to another deployment at once either way."""
     breaker_failure_threshold: int = Field(default=5, ge=1)
     """Failures within the window that open a deployment's circuit."""
     breaker_window_s: float = Field(default=30.0, gt=0)

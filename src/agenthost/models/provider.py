@@ -131,6 +131,7 @@ class AgentHostModelProvider(ModelProvider):
                 )
                 for d in chosen
             ],
+            self._settings.routing_strategy,
         )
         retries = self._metrics.model_retries
 
