@@ -44,7 +44,7 @@ def run_mock_llm(
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)
-    sock.listen(128)
+    sock.listen(4096)  # benchmarks open thousands of connections at once
     app = create_mock_llm_app(config or MockLLMConfig())
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=1)
