@@ -74,7 +74,9 @@ async def run_all(config: Settings, runs: int) -> dict[str, Any]:
     try:
         outcomes = await asyncio.gather(
             *(
-                container.pipeline.run(RunRequest(agent="bench", input="hello", principal=principal))
+                container.pipeline.run(
+                    RunRequest(agent="bench", input="hello", principal=principal)
+                )
                 for _ in range(runs)
             ),
             return_exceptions=True,

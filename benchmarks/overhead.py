@@ -7,22 +7,26 @@ latency) and ``wrk -t1`` share the other cores. Measured, at 1 and 32 connection
 alone, a bare FastAPI endpoint returning JSON, the guide's pattern (FastAPI + ``Runner.run`` +
 ``OpenAIChatCompletionsModel``), and agenthost with its whole pipeline on (API key auth, rate
 limits, quota reservation with a concurrency slot, run record, metrics, tracing spans); then
-cache hits, and the time to the first event of a streamed run. Prints JSON.
+cache hits, and the time to the first event of a streamed run. agenthost uses SQLite, or a
+scratch PostgreSQL database at 127.0.0.1:5432 with ``--postgres``. Prints JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx2
 
 from agenthost.testing.mock_llm.server import MockLLMServer
@@ -31,9 +35,10 @@ from benchmarks.support import Load, free_port, other_cores, python, start, stop
 
 BODY = json.dumps({"input": "hello"})
 UNLIMITED = "100000000/minute"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 
-def agenthost_env(directory: Path, mock_url: str) -> dict[str, str]:
+def agenthost_env(database_url: str, mock_url: str) -> dict[str, str]:
     deployment = {
         "name": "mock",
         "model": MODEL,
@@ -43,7 +48,7 @@ def agenthost_env(directory: Path, mock_url: str) -> dict[str, str]:
         "max_keepalive_connections": 256,
     }
     return {
-        "AGENTHOST_DATABASE_URL": f"sqlite:///{directory / 'agenthost.db'}",
+        "AGENTHOST_DATABASE_URL": database_url,
         "AGENTHOST_AGENTS": "benchmarks.bench_agents:registry",
         "AGENTHOST_DEPLOYMENTS": json.dumps([deployment]),
         "AGENTHOST_LOG_LEVEL": "WARNING",
@@ -117,7 +122,7 @@ def mock_first_chunk(base_url: str, runs: int) -> float:
     return statistics.median(times)
 
 
-def run(seconds: float) -> dict[str, Any]:
+def run(seconds: float, postgres: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with MockLLMServer() as mock, tempfile.TemporaryDirectory() as tmp:
         assert mock._process is not None
@@ -148,26 +153,48 @@ def run(seconds: float) -> dict[str, Any]:
         finally:
             stop(guide)
 
-        env = agenthost_env(Path(tmp), mock.base_url)
-        key = api_key(env)
-        port = free_port()
-        server = start(
-            [python(), "-m", "agenthost", "serve", "--port", str(port)],
-            env,
-            f"http://127.0.0.1:{port}/health",
-        )
+        database_url = f"sqlite:///{Path(tmp) / 'agenthost.db'}"
+        if postgres:
+            name = f"bench_{uuid.uuid4().hex[:12]}"
+            asyncio.run(admin(f"CREATE DATABASE {name}"))
+            database_url = f"{POSTGRES}/{name}"
         try:
-            base = f"http://127.0.0.1:{port}/v1/agents"
-            auth = {"Authorization": f"Bearer {key}"}
-            results["agenthost"] = measure(f"{base}/bench/runs", BODY, seconds, server.pid, **auth)
-            results["agenthost_cache_hits"] = measure(
-                f"{base}/bench_cached/runs", BODY, seconds, server.pid, **auth
-            )
-            results["streaming"] = first_events(f"{base}/bench/runs", key, 200)
+            results.update(measure_agenthost(agenthost_env(database_url, mock.base_url), seconds))
         finally:
-            stop(server)
+            if postgres:
+                asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         results["streaming"]["mock_first_chunk_p50_ms"] = mock_first_chunk(mock.base_url, 200)
     return results
+
+
+def measure_agenthost(env: dict[str, str], seconds: float) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    key = api_key(env)
+    port = free_port()
+    server = start(
+        [python(), "-m", "agenthost", "serve", "--port", str(port)],
+        env,
+        f"http://127.0.0.1:{port}/health",
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/v1/agents"
+        auth = {"Authorization": f"Bearer {key}"}
+        results["agenthost"] = measure(f"{base}/bench/runs", BODY, seconds, server.pid, **auth)
+        results["agenthost_cache_hits"] = measure(
+            f"{base}/bench_cached/runs", BODY, seconds, server.pid, **auth
+        )
+        results["streaming"] = first_events(f"{base}/bench/runs", key, 200)
+    finally:
+        stop(server)
+    return results
+
+
+async def admin(statement: str) -> None:
+    connection = await asyncpg.connect(f"{POSTGRES}/postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 def summary(results: dict[str, Any]) -> dict[str, Any]:
@@ -188,8 +215,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--postgres", action="store_true", help="agenthost on PostgreSQL at 127.0.0.1:5432"
+    )
     args = parser.parse_args()
-    results = run(args.seconds)
+    results = run(args.seconds, args.postgres)
     report = {
         name: {c: asdict(load) for c, load in value.items()} if name != "streaming" else value
         for name, value in results.items()
