@@ -65,20 +65,32 @@ async def take_slot(
 ) -> bool:
     """Take one of ``limit`` concurrency slots for ``run_id``; False if all are taken.
 
-    Expired leases (runs of a crashed process) are freed first. On PostgreSQL the tenant row is
-    locked so that concurrent transactions count slots one after another. The lock is ``FOR NO
-    KEY UPDATE``: unlike ``FOR UPDATE`` it does not block the foreign-key checks of inserts that
-    reference the tenant (quota counters, run records), which would deadlock with a concurrent
-    admission that already holds the month's counter and is about to insert its run record.
+    When all are, expired leases (runs of a crashed process) are freed and the slot is tried
+    again. On PostgreSQL the tenant row is locked so that concurrent transactions count slots
+    one after another (SQLite has one writer at a time). The lock is ``FOR NO KEY UPDATE``:
+    unlike ``FOR UPDATE`` it does not block the foreign-key checks of inserts that reference
+    the tenant (quota counters, run records), which would deadlock with a concurrent admission
+    that already holds the month's counter and is about to insert its run record.
     """
-    await tx.execute(
-        select(TenantRow.id).where(TenantRow.id == tenant_id).with_for_update(key_share=True)
-    )
-    await tx.execute(
+    if tx.get_bind().dialect.name == "postgresql":
+        await tx.execute(
+            select(TenantRow.id).where(TenantRow.id == tenant_id).with_for_update(key_share=True)
+        )
+    if await _insert_slot(tx, tenant_id, run_id, limit, expires):
+        return True
+    freed = await tx.execute(
         delete(RunSlotRow)
         .where(RunSlotRow.tenant_id == tenant_id, RunSlotRow.expires_at <= now)
         .execution_options(synchronize_session=False)
     )
+    if not freed.rowcount:  # type: ignore[attr-defined]
+        return False
+    return await _insert_slot(tx, tenant_id, run_id, limit, expires)
+
+
+async def _insert_slot(
+    tx: AsyncSession, tenant_id: str, run_id: str, limit: int, expires: datetime
+) -> bool:
     held = (
         select(func.count())
         .select_from(RunSlotRow)
