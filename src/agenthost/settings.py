@@ -66,6 +66,10 @@ class DeploymentSettings(BaseModel):
     """Upper bound of open HTTP connections to this endpoint."""
     max_keepalive_connections: int = Field(default=20, ge=0)
     """Idle connections kept open for reuse."""
+    keepalive_expiry_s: float = Field(default=4.0, gt=0)
+    """Idle connections are closed after this long. Keep it below the endpoint's own idle
+    timeout (5 s for many servers), or a request may be sent on a connection the endpoint is
+    closing at that moment (a retried connection error)."""
     connect_timeout_s: float = Field(default=5.0, gt=0)
     """TCP/TLS connect timeout."""
     read_timeout_s: float = Field(default=120.0, gt=0)
@@ -289,14 +293,15 @@ class Settings(BaseSettings):
     """Backoff base: attempt n waits up to base * 2**(n-1) (full jitter)."""
     retry_max_delay_s: float = Field(default=20.0, gt=0)
     """Cap of one backoff wait (a longer ``Retry-After`` from the server still wins)."""
-    routing_strategy: Literal["round_robin", "least_in_flight", "lowest_latency"] = (
-        "round_robin"
-    )
+    routing_strategy: Literal["round_robin", "least_in_flight", "lowest_latency"] = "round_robin"
     """How calls for a model are spread over its deployments (each by its ``weight``):
     smooth weighted round-robin, fewest calls in progress, or lowest average latency (EWMA).
     A retriable failure fails over to another deployment at once either way."""
     breaker_failure_threshold: int = Field(default=5, ge=1)
     """Failures within the window that open a deployment's circuit."""
+    breaker_failure_ratio: float = Field(default=0.5, ge=0, le=1)
+    """Least share of failed calls among those ending within the window for the circuit to
+    open (0: the failure count alone decides)."""
     breaker_window_s: float = Field(default=30.0, gt=0)
     """Sliding window over which failures are counted."""
     breaker_cooldown_s: float = Field(default=15.0, gt=0)
