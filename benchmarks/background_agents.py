@@ -1,4 +1,4 @@
-"""Agents of the background-run benchmark: one instant, one with a 1 s tool."""
+"""Agents of the background-run benchmark: one instant, one with a 5 s tool."""
 
 import asyncio
 
@@ -6,7 +6,7 @@ from agents import Agent, function_tool
 
 from agenthost import AgentRegistry
 
-SLOW_TOOL_S = 1.0
+SLOW_TOOL_S = 5.0
 
 
 @function_tool

@@ -30,6 +30,7 @@ from agenthost.store.database import Database
 from agenthost.store.migrate import upgrade
 from agenthost.tenancy.auth import operator
 from agenthost.tenancy.principal import DEV_TENANT
+from benchmarks.background_agents import SLOW_TOOL_S
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -150,7 +151,7 @@ async def main(runs: int, recovery_runs: int) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         survivor = _worker(url, "bench-survivor")
         processes.append(survivor)
-        await asyncio.sleep(3)  # the survivor is up and heart-beating
+        await asyncio.sleep(2)  # the survivor is up and heart-beating; the tools still run
         killed = time.perf_counter()
         victim.send_signal(signal.SIGKILL)
         await _wait(url, "orders", recovery_runs)
@@ -161,7 +162,7 @@ async def main(runs: int, recovery_runs: int) -> dict[str, Any]:
             "drain_runs_per_s_one_worker": round(drain_rate),
             "recovery_runs": recovery_runs,
             "executor_dead_after_s": 5,
-            "slow_tool_s": 1.0,
+            "slow_tool_s": SLOW_TOOL_S,
             "kill_to_all_finished_s": round(recovered_s, 2),
         }
     finally:

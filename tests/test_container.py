@@ -61,3 +61,14 @@ def test_startup_warnings_name_what_the_operator_must_know() -> None:
     assert "DEV MODE" in warnings
     shared = Settings(workers=2, dev_mode=False, redis_url="redis://127.0.0.1:6379/0")
     assert not any("redis_url" in w for w in startup_warnings(shared))
+
+
+async def test_secrets_read_at_startup_reach_the_background_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "signing").write_text("whsec-planted\n")
+    settings = Settings(background_runs=True, webhook_signing_key=f"file:{tmp_path / 'signing'}")
+    container = build_container(settings, registry=registry_of(Agent(name="a")))
+    try:
+        assert container.background is not None
+        assert container.background._webhooks._key == b"whsec-planted"
+    finally:
+        await container.aclose()

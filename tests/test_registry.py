@@ -5,6 +5,7 @@ from agents import Agent, function_tool
 
 from agenthost.errors import AgentNotFound
 from agenthost.registry import AgentRegistry, RegistryError, agent_version, load_registry
+from agenthost.security.input import InputPolicy
 
 
 @function_tool
@@ -62,3 +63,14 @@ def test_load_registry_from_module(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         load_registry("missing_module_xyz:registry")
     with pytest.raises(RegistryError, match="module:attribute"):
         load_registry("no-colon")
+
+
+def test_input_policies_are_checked_when_registering() -> None:
+    registry = AgentRegistry()
+    with pytest.raises(RegistryError, match="content_types"):
+        registry.register(
+            Agent(name="a"), input_policy=InputPolicy(content_types=frozenset({"input_audio"}))
+        )
+    registry.register(Agent(name="b"), input_policy=InputPolicy(strip_html=True))
+    assert registry.get("b").policy.input.strip_html
+    assert registry.get("b").policy.input.normalization == "NFC"

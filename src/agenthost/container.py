@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agents import Agent, set_tracing_export_api_key
+from pydantic import SecretStr
 from redis.asyncio import ConnectionPool
 
 from agenthost.cache.backend import CacheBackend
@@ -24,6 +25,7 @@ from agenthost.execution.settlement import Settlement
 from agenthost.jobs.service import BackgroundRuns
 from agenthost.models.provider import AgentHostModelProvider
 from agenthost.registry import AgentRegistry, load_registry
+from agenthost.security.secrets import SecretStore, build_secret_store
 from agenthost.settings import ConfigError, Settings
 from agenthost.store.database import Database
 from agenthost.store.migrate import require_current
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 @dataclass(slots=True)
 class Container:
     settings: Settings
+    secrets: SecretStore
     registry: AgentRegistry
     lifecycle: Lifecycle
     provider: AgentHostModelProvider
@@ -81,6 +84,7 @@ class Container:
             await self.redis_pool.aclose()
         # Flushing to an unreachable collector blocks up to the exporter's timeout.
         await asyncio.to_thread(self.tracing.shutdown)
+        self.secrets.close()
 
 
 def build_container(
@@ -91,7 +95,8 @@ def build_container(
     executes_background: bool = False,
     metrics_dir: Path | None = None,
 ) -> Container:
-    """Build the process's objects; raises ConfigError when they cannot work together.
+    """Build the process's objects; raises ConfigError when they cannot work together
+    (or when a referenced secret cannot be resolved).
 
     ``metrics_dir``: the metrics directory shared with sibling server processes (set by the
     supervisor of ``serve --workers N``; see :mod:`agenthost.telemetry.metrics`).
@@ -100,27 +105,62 @@ def build_container(
     metrics = Metrics(metrics_dir)
     lifecycle = lifecycle or Lifecycle()
     lifecycle.track(metrics.runs_in_flight)
-    provider = AgentHostModelProvider(settings, metrics)
+    secrets = build_secret_store(settings)
+    try:
+        return _build(settings, secrets, registry, lifecycle, metrics, executes_background)
+    except BaseException:
+        secrets.close()
+        raise
+
+
+def open_database(settings: Settings, secrets: SecretStore) -> Database:
+    """The database of ``settings``, its URL and password resolved from ``secrets``."""
+    return Database(
+        secrets.reveal(settings.database_url) or "",
+        password=secrets.reveal(settings.database_password),
+        pool_size=settings.database_pool_size,
+        log_parameters=settings.log_sensitive_data,
+    )
+
+
+def _read_at_startup(settings: Settings, secrets: SecretStore, db: Database) -> Settings:
+    """``settings`` with the secrets that are read once (database URLs, the webhook signing
+    key) resolved, for the background runs, which read them from their settings."""
+    update: dict[str, Any] = {"database_url": SecretStr(db.url.render_as_string(False))}
+    for name in ("dbos_database_url", "webhook_signing_key"):
+        value = secrets.reveal(getattr(settings, name))
+        if value is not None:
+            update[name] = SecretStr(value)
+    return settings.model_copy(update=update)
+
+
+def _build(
+    settings: Settings,
+    secrets: SecretStore,
+    registry: AgentRegistry,
+    lifecycle: Lifecycle,
+    metrics: Metrics,
+    executes_background: bool,
+) -> Container:
+    provider = AgentHostModelProvider(settings, secrets, metrics)
     missing = provider.missing(_model_names(registry))
     if missing:
         raise ConfigError(
             f"no model deployment serves {missing}; add deployments whose 'serves' lists them"
         )
-    if settings.sdk_trace_export and settings.openai_api_key is not None:
+    openai_key = secrets.reveal(settings.openai_api_key)
+    if settings.sdk_trace_export and openai_key is not None:
         # The SDK's exporter otherwise reads OPENAI_API_KEY from the environment itself.
-        set_tracing_export_api_key(settings.openai_api_key.get_secret_value())
-    db = Database(
-        settings.database_url.get_secret_value(),
-        pool_size=settings.database_pool_size,
-        log_parameters=settings.log_sensitive_data,
-    )
+        set_tracing_export_api_key(openai_key)
+    db = open_database(settings, secrets)
+    redis_url = secrets.reveal(settings.redis_url)
     redis_pool = (
         ConnectionPool.from_url(
-            settings.redis_url.get_secret_value(),
+            redis_url,
             socket_connect_timeout=settings.redis_timeout_s,
             socket_timeout=settings.redis_timeout_s,
         )
-        if settings.redis_url is not None
+        if redis_url is not None
         else None
     )
     ledger = Ledger(db, settings, metrics)
@@ -134,7 +174,7 @@ def build_container(
     pipeline = Pipeline(admission, cache, AgentRunner(settings, provider), settlement, telemetry)
     background = (
         BackgroundRuns(
-            settings,
+            _read_at_startup(settings, secrets, db),
             db,
             provider,
             admission,
@@ -149,6 +189,7 @@ def build_container(
     )
     return Container(
         settings=settings,
+        secrets=secrets,
         registry=registry,
         lifecycle=lifecycle,
         provider=provider,

@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     KEY_NOT_FOUND = "KEY_NOT_FOUND"
     CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     RATE_LIMITED = "RATE_LIMITED"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
@@ -71,6 +73,17 @@ class AgentHostError(Exception):
         self.details = details or {}
         self.headers = headers or {}
         super().__init__(self.message)
+
+    @classmethod
+    def from_record(cls, code: str, message: str | None) -> AgentHostError:
+        """The error a stored run record names by its code (INTERNAL for an unknown code)."""
+        pending: list[type[AgentHostError]] = [cls]
+        while pending:
+            kind = pending.pop()
+            if kind.code.value == code:
+                return kind(message)
+            pending.extend(kind.__subclasses__())
+        return InternalError(message)
 
     def for_run(self, run_id: str) -> AgentHostError:
         """A copy naming the run it ended (``run_id`` in the body, ``X-Run-ID`` header), so a
@@ -133,6 +146,16 @@ class RunNotFound(AgentHostError):
 
 class PayloadTooLarge(AgentHostError):
     code, status, title = ErrorCode.PAYLOAD_TOO_LARGE, 413, "Request body too large"
+
+
+class HeadersTooLarge(AgentHostError):
+    code, status, title = ErrorCode.HEADERS_TOO_LARGE, 431, "Request headers too large"
+
+
+class RequestTimeout(AgentHostError):
+    """The client did not send its request body in time (a slow or stalled upload)."""
+
+    code, status, title, retriable = ErrorCode.REQUEST_TIMEOUT, 408, "Request timeout", True
 
 
 class UnsupportedMediaType(AgentHostError):

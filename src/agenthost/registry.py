@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from agents import Agent
 from agents.models.interface import Model
 
 from agenthost.errors import AgentNotFound
+from agenthost.security.input import InputPolicy
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -45,6 +46,8 @@ class AgentPolicy:
     """Sessionless results may be served from the result cache."""
     description: str = ""
     """Shown in ``GET /v1/agents``."""
+    input: InputPolicy = field(default_factory=InputPolicy)
+    """What the agent accepts as input: lengths, content types, normalisation, stripping."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class AgentRegistry:
         max_turns: int | None = None,
         cacheable: bool = False,
         description: str | None = None,
+        input_policy: InputPolicy | None = None,
     ) -> Agent[Any]:
         """Add ``agent`` under ``name`` (default: the agent's own name); returns the agent."""
         key = name or agent.name
@@ -87,12 +91,18 @@ class AgentRegistry:
             raise RegistryError(f"agent {key!r}: warning_ratio must be between 0 and 1")
         if max_turns is not None and max_turns < 1:
             raise RegistryError(f"agent {key!r}: max_turns must be at least 1")
+        input_policy = input_policy or InputPolicy()
+        try:
+            input_policy.check(key)
+        except ValueError as exc:
+            raise RegistryError(str(exc)) from None
         policy = AgentPolicy(
             timeout_s=timeout_s,
             warning_ratio=warning_ratio,
             max_turns=max_turns,
             cacheable=cacheable,
             description=description if description is not None else agent.handoff_description or "",
+            input=input_policy,
         )
         self._entries[key] = RegisteredAgent(key, agent, policy, agent_version(agent))
         return agent

@@ -5,12 +5,18 @@ Sources, highest priority first: keyword arguments, environment variables ``AGEN
 ``AGENTHOST_CONFIG_FILE`` (default ``agenthost.toml`` in the working directory, if present),
 then the defaults below. ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` are read as well, because
 that is where users already keep them.
+
+Every secret setting (``SecretStr``: keys, URLs with passwords, tokens) may hold a reference
+instead of the secret: ``env:NAME``, ``file:/path``, ``vault:path#key`` or ``aws:secret-id[#key]``
+(see :mod:`agenthost.security.secrets`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,7 +63,8 @@ class DeploymentSettings(BaseModel):
     base_url: str | None = None
     """Endpoint base URL (ending in ``/v1`` for most servers); None means OpenAI's default."""
     api_key: SecretStr | None = None
-    """API key for this endpoint; None falls back to ``OPENAI_API_KEY``."""
+    """API key for this endpoint (or a secret reference, re-read as it rotates); None falls
+    back to ``OPENAI_API_KEY``."""
     api: Literal["chat_completions", "responses"] = "chat_completions"
     """Which OpenAI API the endpoint speaks."""
     weight: int = Field(default=1, ge=1, le=1000)
@@ -155,13 +162,32 @@ class Settings(BaseSettings):
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     """Idle seconds after which a streamed run sends a keep-alive comment (for proxies)."""
     cors_origins: list[str] = Field(default_factory=list)
-    """Origins allowed by CORS; empty disables CORS headers."""
+    """Origins allowed by CORS (``https://app.example.com``); empty: no CORS headers, so
+    browsers on other origins cannot call the API."""
+    max_header_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
+    """Largest accepted request line plus headers; larger requests get 431."""
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    """Longest time a request body may take to arrive once the server reads it (slow or
+    stalled uploads get 408)."""
+    max_connections: int = Field(default=1000, ge=1)
+    """Concurrent connections (and requests) one server process serves; beyond, uvicorn
+    answers 503 at once."""
+    keepalive_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    """Idle seconds before a keep-alive connection is closed."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For``
+    and ``X-Forwarded-Proto`` are believed: the client IP (rate limits, logs) is then the
+    nearest address they did not add. Empty: the connecting address, forwarded headers
+    ignored."""
 
     # --- database ------------------------------------------------------------------------
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///agenthost.db")
     """Where tenants, keys, run records, usage and sessions live: a SQLite file by default,
     ``postgresql://user:pass@host/db`` when scaled out. Apply migrations with
     ``agenthost db upgrade``; the server refuses to start on an unmigrated database."""
+    database_password: SecretStr | None = None
+    """Password that replaces the one in ``database_url`` (typically a secret reference such as
+    ``file:/run/secrets/db-password``, so the URL itself holds no secret). Read at start-up."""
     database_pool_size: int = Field(default=10, ge=1, le=200)
     """Open connections per process (PostgreSQL)."""
     store_run_content: bool = False
@@ -286,6 +312,34 @@ class Settings(BaseSettings):
     sdk_trace_export: bool = False
     """Let the Agents SDK export its traces to OpenAI (off: no such network calls)."""
 
+    # --- secrets -------------------------------------------------------------------------
+    secrets_refresh_s: float = Field(default=300.0, gt=0)
+    """How often referenced secrets are fetched again; a rotated model key is used from the
+    next model call after that. (Database and Redis URLs are read once, at start-up.)"""
+    secrets_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    """Connect and read timeout of one call to Vault or AWS Secrets Manager."""
+    vault_url: str | None = None
+    """HashiCorp Vault address (``https://vault:8200``) for ``vault:`` references (needs the
+    ``vault`` extra). Unset: ``vault:`` references are refused."""
+    vault_auth: Literal["token", "kubernetes"] = "token"
+    """How agenthost logs in to Vault: ``vault_token``, or the pod's service account token."""
+    vault_token: SecretStr | None = None
+    """Vault token for ``vault_auth = "token"`` (may itself be an ``env:`` or ``file:``
+    reference)."""
+    vault_kv_mount: str = Field(default="secret", min_length=1)
+    """Mount point of the KV version 2 secrets engine ``vault:`` paths are read from."""
+    vault_kubernetes_role: str | None = None
+    """Vault role to log in as with ``vault_auth = "kubernetes"``."""
+    vault_kubernetes_mount: str = Field(default="kubernetes", min_length=1)
+    """Mount point of Vault's Kubernetes auth method."""
+    vault_kubernetes_token_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105
+    """The service account token (JWT) presented to Vault's Kubernetes auth."""
+    aws_region: str | None = None
+    """AWS region of Secrets Manager for ``aws:`` references (needs the ``aws`` extra);
+    unset: boto3's own configuration. Credentials come from boto3's usual chain."""
+    aws_endpoint_url: str | None = None
+    """Secrets Manager endpoint override (a VPC endpoint or a local emulator)."""
+
     # --- resilience ----------------------------------------------------------------------
     retry_max_attempts: int = Field(default=3, ge=1, le=20)
     """Attempts per model call, including the first."""
@@ -311,6 +365,16 @@ class Settings(BaseSettings):
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         return check_rate_limit(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _check_deployments(self) -> Settings:
@@ -359,6 +423,11 @@ def check_rate_limit(value: str) -> str:
     if not parsed or any(item.amount < 1 for item in parsed):
         raise ValueError(f"{value!r} is not a rate limit such as '100/minute' or '5/second'")
     return value
+
+
+def process_environment() -> Mapping[str, str]:
+    """The process environment, for ``env:`` secret references."""
+    return os.environ
 
 
 def config_file_path() -> Path:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from agenthost.store.tables import RunRow
 from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 
 
@@ -30,17 +31,17 @@ def admin_of(app: Any) -> TenantAdmin:
 
 
 async def add_tenant(app: Any, tenant_id: str, **limits: Any) -> None:
-    await admin_of(app).create_tenant(TenantCreate(id=tenant_id, **limits))
+    await admin_of(app).create_tenant(TenantCreate(id=tenant_id, **limits), actor=Actor.cli())
 
 
 async def update_tenant(app: Any, tenant_id: str, **changes: Any) -> None:
-    await admin_of(app).update_tenant(tenant_id, TenantUpdate(**changes))
+    await admin_of(app).update_tenant(tenant_id, TenantUpdate(**changes), actor=Actor.cli())
 
 
 async def add_key(app: Any, tenant_id: str, *scopes: str, **options: Any) -> IssuedKey:
     """A key of ``tenant_id`` with ``scopes`` (default: runs:read and runs:write)."""
     spec = KeyCreate(**({"scopes": list(scopes)} if scopes else {}), **options)
-    row, plaintext = await admin_of(app).create_key(tenant_id, spec)
+    row, plaintext = await admin_of(app).create_key(tenant_id, spec, actor=Actor.cli())
     return IssuedKey(row.id, tenant_id, plaintext)
 
 

@@ -194,3 +194,37 @@ async def test_expiring_keys_work_until_they_expire(agenthost_client: Any, regis
     assert created.status_code == 201, created.text
     assert datetime.fromisoformat(created.json()["expires_at"]) == datetime.fromisoformat(expires)
     assert used.status_code == 200
+
+
+async def test_admin_changes_are_audited_and_readable(agenthost_client: Any, registry: Any) -> None:
+    async with agenthost_client(registry) as (client, _):
+        await client.post("/v1/admin/tenants", json={"id": "acme"})
+        created = await client.post(
+            "/v1/admin/tenants/acme/keys",
+            json={"name": "ops", "scopes": ["admin"]},
+            headers={"X-Request-ID": "req-audit-1"},
+        )
+        ops_key = created.json()
+        as_ops = {"Authorization": f"Bearer {ops_key['key']}"}
+        await client.patch(
+            "/v1/admin/tenants/acme", json={"max_concurrent_runs": 2}, headers=as_ops
+        )
+        page = await client.get("/v1/admin/audit", params={"limit": 2}, headers=as_ops)
+        rest = await client.get(
+            "/v1/admin/audit", params={"cursor": page.json()["next_cursor"]}, headers=as_ops
+        )
+        reader = await client.post("/v1/admin/tenants/acme/keys", json={"scopes": ["runs:read"]})
+        refused = await client.get(
+            "/v1/admin/audit", headers={"Authorization": f"Bearer {reader.json()['key']}"}
+        )
+    assert page.status_code == 200, page.text
+    records = [*page.json()["records"], *rest.json()["records"]]
+    assert [(r["action"], r["actor"]) for r in records] == [
+        ("tenant.update", ops_key["id"]),
+        ("key.create", "dev"),
+        ("tenant.create", "dev"),
+    ]
+    assert records[0]["changes"] == {"max_concurrent_runs": 2}
+    assert records[1]["request_id"] == "req-audit-1" and records[1]["target"] == ops_key["id"]
+    assert rest.json()["next_cursor"] is None
+    assert refused.status_code == 403

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from agenthost.store.tables import ApiKeyRow
+from agenthost.tenancy.audit import Actor
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.agents import ToolLog, build_registry
 from tests.api.tenants import (
@@ -44,7 +45,7 @@ async def test_every_bad_key_gets_the_same_401(
                 update(ApiKeyRow).where(ApiKeyRow.id == expired.id).values(expires_at=past)
             )
         revoked = await add_key(app, "acme")
-        await admin_of(app).revoke_key(revoked.id)
+        await admin_of(app).revoke_key(revoked.id, actor=Actor.cli())
         prefix = good.plaintext.split("_")[1]
         table: dict[str, dict[str, str]] = {
             "missing": {},

@@ -184,3 +184,17 @@ def test_an_unmigrated_database_names_the_upgrade_command(
     result = cli("tenants", "list")
     assert result.exit_code == 2
     assert "agenthost db upgrade" in flat(result.stderr)
+
+
+def test_cli_changes_are_audited_as_cli() -> None:
+    ok("tenants", "create", "acme", "--name", "[i]x")
+    key_id = json.loads(ok("keys", "create", "acme", "--json").stdout)["id"]
+    ok("keys", "revoke", key_id)
+    records = json.loads(ok("audit", "--json").stdout)
+    assert [(r["action"], r["actor"]) for r in records] == [
+        ("key.revoke", "cli"),
+        ("key.create", "cli"),
+        ("tenant.create", "cli"),
+    ]
+    table = ok("tenants", "list").stdout
+    assert "[i]x" in table  # user input is shown as text, not console markup

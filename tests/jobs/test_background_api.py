@@ -160,11 +160,17 @@ async def test_cancel_and_events_refuse_what_they_cannot_do(agenthost_client: An
         cancel = await client.post(f"/v1/runs/{run_id}/cancel")
         events = await client.get(f"/v1/runs/{run_id}/events")
         missing = await client.post("/v1/runs/run_nope/cancel")
-        bad_resume = await client.get(f"/v1/runs/{run_id}/events", headers={"Last-Event-ID": "abc"})
+        queued = await _queue(client, "echo", "hi")
+        bad_resumes = [
+            await client.get(f"/v1/runs/{queued}/events", headers={"Last-Event-ID": bad})
+            for bad in (b"abc", "\u00b2".encode(), b"9" * 30)
+        ]
+        too_far = await client.get(f"/v1/runs/{queued}/events", params={"after": 2**64})
     assert cancel.status_code == 409 and cancel.json()["code"] == "CONFLICT"
     assert events.status_code == 409
     assert missing.status_code == 404 and missing.json()["code"] == "RUN_NOT_FOUND"
-    assert bad_resume.status_code in (409, 422)
+    assert [r.status_code for r in bad_resumes] == [422, 422, 422]
+    assert too_far.status_code == 422
 
 
 @pytest.mark.parametrize(
@@ -174,6 +180,8 @@ async def test_cancel_and_events_refuse_what_they_cannot_do(agenthost_client: An
         ({"session_id": "s1"}, "session_id"),
         ({"webhook_url": "http://127.0.0.1:9/hook"}, "webhook_url"),
         ({"webhook_url": "ftp://example.com/x"}, "webhook_url"),
+        ({"webhook_url": "http://[::1"}, "webhook_url"),
+        ({"webhook_url": "http://example.com:99999/x"}, "webhook_url"),
     ],
 )
 async def test_background_requests_that_cannot_be_run_are_422(

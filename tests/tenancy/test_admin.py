@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from agenthost.errors import Conflict, KeyNotFound, TenantNotFound, ValidationFailed
 from agenthost.store.database import Database
 from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.principal import tenant_from_row
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 from tests.tenancy.states import REGISTRY
@@ -36,7 +37,7 @@ async def test_create_then_duplicate_is_a_conflict(admin: TenantAdmin) -> None:
             "agent_overrides": {"a": {"model": "gpt-served", "max_turns": 3}},
         }
     )
-    row = await admin.create_tenant(spec)
+    row = await admin.create_tenant(spec, actor=Actor.cli())
     tenant = tenant_from_row(await admin.get_tenant("acme"))
     assert (tenant.name, tenant.runs_per_month, tenant.max_concurrent_runs) == ("Acme", 10, 2)
     assert tenant.rate_limit == "10/second"
@@ -49,7 +50,7 @@ async def test_create_then_duplicate_is_a_conflict(admin: TenantAdmin) -> None:
     assert row.created_at == row.updated_at
 
     with pytest.raises(Conflict) as info:
-        await admin.create_tenant(TenantCreate(id="acme", name="Someone else"))
+        await admin.create_tenant(TenantCreate(id="acme", name="Someone else"), actor=Actor.cli())
     assert info.value.status == 409
     assert [t.name for t in await admin.list_tenants()] == ["Acme"]
 
@@ -59,7 +60,10 @@ async def test_concurrent_creates_of_one_tenant_are_one_success_and_conflicts(
 ) -> None:
     admin = TenantAdmin(db, REGISTRY, SERVED_MODELS.__contains__)
     results = await asyncio.gather(
-        *(admin.create_tenant(TenantCreate(id="acme", name=str(i))) for i in range(5)),
+        *(
+            admin.create_tenant(TenantCreate(id="acme", name=str(i)), actor=Actor.cli())
+            for i in range(5)
+        ),
         return_exceptions=True,
     )
     created = [r for r in results if not isinstance(r, BaseException)]
@@ -70,7 +74,9 @@ async def test_concurrent_creates_of_one_tenant_are_one_success_and_conflicts(
 
 async def _invalid(admin: TenantAdmin, spec: dict[str, Any]) -> list[dict[str, Any]]:
     with pytest.raises(ValidationFailed) as info:
-        await admin.create_tenant(TenantCreate.model_validate({"id": "acme", **spec}))
+        await admin.create_tenant(
+            TenantCreate.model_validate({"id": "acme", **spec}), actor=Actor.cli()
+        )
     assert info.value.status == 422
     with pytest.raises(TenantNotFound):  # nothing was created
         await admin.get_tenant("acme")
@@ -113,15 +119,18 @@ async def test_update_changes_only_the_fields_sent(admin: TenantAdmin) -> None:
     created = await admin.create_tenant(
         TenantCreate(
             id="acme", name="Acme", runs_per_month=10, tokens_per_run=500, rate_limit="9/second"
-        )
+        ),
+        actor=Actor.cli(),
     )
-    row = await admin.update_tenant("acme", TenantUpdate.model_validate({"runs_per_month": 20}))
+    row = await admin.update_tenant(
+        "acme", TenantUpdate.model_validate({"runs_per_month": 20}), actor=Actor.cli()
+    )
     assert (row.name, row.runs_per_month, row.tokens_per_run) == ("Acme", 20, 500)
     assert row.rate_limit == "9/second"
     assert row.updated_at >= created.updated_at
     # null for name or disabled keeps them (they are not limits).
     row = await admin.update_tenant(
-        "acme", TenantUpdate.model_validate({"name": None, "disabled": None})
+        "acme", TenantUpdate.model_validate({"name": None, "disabled": None}), actor=Actor.cli()
     )
     assert (row.name, row.disabled) == ("Acme", False)
 
@@ -136,13 +145,14 @@ async def test_update_with_nulls_removes_limits(admin: TenantAdmin) -> None:
             rate_limit="9/second",
             allowed_agents=["a"],
             agent_overrides={"a": {"max_turns": 2}},
-        )
+        ),
+        actor=Actor.cli(),
     )
     nulls = dict.fromkeys(
         ["runs_per_month", "tokens_per_run", "max_concurrent_runs", "rate_limit", "allowed_agents",
          "agent_overrides"]
     )  # fmt: skip
-    await admin.update_tenant("acme", TenantUpdate.model_validate(nulls))
+    await admin.update_tenant("acme", TenantUpdate.model_validate(nulls), actor=Actor.cli())
     tenant = tenant_from_row(await admin.get_tenant("acme"))
     assert tenant.runs_per_month is None
     assert tenant.tokens_per_run is None
@@ -154,35 +164,37 @@ async def test_update_with_nulls_removes_limits(admin: TenantAdmin) -> None:
 
 
 async def test_update_checks_references_and_the_tenant(admin: TenantAdmin) -> None:
-    await admin.create_tenant(TenantCreate(id="acme"))
+    await admin.create_tenant(TenantCreate(id="acme"), actor=Actor.cli())
     with pytest.raises(ValidationFailed):
-        await admin.update_tenant("acme", TenantUpdate(allowed_agents=["ghost"]))
+        await admin.update_tenant("acme", TenantUpdate(allowed_agents=["ghost"]), actor=Actor.cli())
     assert (await admin.get_tenant("acme")).allowed_agents is None
     with pytest.raises(TenantNotFound):
-        await admin.update_tenant("nobody", TenantUpdate(name="x"))
+        await admin.update_tenant("nobody", TenantUpdate(name="x"), actor=Actor.cli())
 
 
 async def test_keys_are_created_listed_and_revoked_once(admin: TenantAdmin) -> None:
-    await admin.create_tenant(TenantCreate(id="acme"))
-    default, plaintext = await admin.create_key("acme", KeyCreate())
+    await admin.create_tenant(TenantCreate(id="acme"), actor=Actor.cli())
+    default, plaintext = await admin.create_key("acme", KeyCreate(), actor=Actor.cli())
     assert default.scopes == ["runs:read", "runs:write"]
     assert plaintext.startswith(f"ahk_{default.prefix}_")
     admin_key, _ = await admin.create_key(
-        "acme", KeyCreate.model_validate({"scopes": ["runs:write", "admin", "runs:write"]})
+        "acme",
+        KeyCreate.model_validate({"scopes": ["runs:write", "admin", "runs:write"]}),
+        actor=Actor.cli(),
     )
     assert admin_key.scopes == ["admin", "runs:write"]
     assert [k.id for k in await admin.list_keys("acme")] == [default.id, admin_key.id]
 
-    first = (await admin.revoke_key(default.id)).revoked_at
+    first = (await admin.revoke_key(default.id, actor=Actor.cli())).revoked_at
     assert first is not None
-    assert (await admin.revoke_key(default.id)).revoked_at == first
+    assert (await admin.revoke_key(default.id, actor=Actor.cli())).revoked_at == first
     listed = {k.id: k.revoked_at for k in await admin.list_keys("acme")}
     assert listed == {default.id: first, admin_key.id: None}
 
     with pytest.raises(KeyNotFound):
-        await admin.revoke_key("key_missing")
+        await admin.revoke_key("key_missing", actor=Actor.cli())
     with pytest.raises(TenantNotFound):
-        await admin.create_key("nobody", KeyCreate())
+        await admin.create_key("nobody", KeyCreate(), actor=Actor.cli())
     with pytest.raises(TenantNotFound):
         await admin.list_keys("nobody")
 

@@ -13,6 +13,7 @@ from agenthost.store.database import Database
 from agenthost.store.tables import ApiKeyRow, TenantRow
 from agenthost.tenancy import keys
 from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.auth import Authenticator, operator
 from agenthost.tenancy.principal import DEV_TENANT, Scope
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
@@ -21,7 +22,9 @@ from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 @pytest.fixture
 async def admin(sqlite_db: Database) -> TenantAdmin:
     admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True)
-    await admin.create_tenant(TenantCreate(id="acme", name="Acme", runs_per_month=7))
+    await admin.create_tenant(
+        TenantCreate(id="acme", name="Acme", runs_per_month=7), actor=Actor.cli()
+    )
     return admin
 
 
@@ -31,7 +34,7 @@ def auth(sqlite_db: Database) -> Authenticator:
 
 
 async def _key(admin: TenantAdmin, **spec: object) -> tuple[ApiKeyRow, str]:
-    return await admin.create_key("acme", KeyCreate.model_validate(spec))
+    return await admin.create_key("acme", KeyCreate.model_validate(spec), actor=Actor.cli())
 
 
 async def _row(db: Database, key_id: str) -> ApiKeyRow:
@@ -75,7 +78,7 @@ async def test_every_authentication_failure_looks_the_same(
     expired, expired_plaintext = await _key(admin)
     await _set_key(sqlite_db, expired.id, expires_at=datetime.now(UTC) - timedelta(seconds=1))
     revoked, revoked_plaintext = await _key(admin)
-    await admin.revoke_key(revoked.id)
+    await admin.revoke_key(revoked.id, actor=Actor.cli())
     presented = {
         "missing": None,
         "malformed": "not-a-key",
@@ -100,11 +103,11 @@ async def test_a_disabled_tenant_is_forbidden_not_unauthenticated(
     admin: TenantAdmin, auth: Authenticator
 ) -> None:
     _, plaintext = await _key(admin)
-    await admin.update_tenant("acme", TenantUpdate(disabled=True))
+    await admin.update_tenant("acme", TenantUpdate(disabled=True), actor=Actor.cli())
     with pytest.raises(Forbidden) as info:
         await auth.authenticate(plaintext)
     assert info.value.status == 403
-    await admin.update_tenant("acme", TenantUpdate(disabled=False))
+    await admin.update_tenant("acme", TenantUpdate(disabled=False), actor=Actor.cli())
     assert (await auth.authenticate(plaintext)).tenant.id == "acme"
 
 
@@ -165,9 +168,9 @@ async def test_the_dev_tenant_is_read_afresh_so_it_can_be_limited_or_disabled(
     auth = Authenticator(sqlite_db, dev_mode=True)
     await auth.start()
     admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True)
-    await admin.update_tenant(DEV_TENANT, TenantUpdate(runs_per_month=3))
+    await admin.update_tenant(DEV_TENANT, TenantUpdate(runs_per_month=3), actor=Actor.cli())
     assert (await auth.authenticate(None)).tenant.runs_per_month == 3
-    await admin.update_tenant(DEV_TENANT, TenantUpdate(disabled=True))
+    await admin.update_tenant(DEV_TENANT, TenantUpdate(disabled=True), actor=Actor.cli())
     with pytest.raises(Forbidden):
         await auth.authenticate(None)
 

@@ -20,8 +20,10 @@ from agenthost.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from agenthost.api.middleware.auth import AuthMiddleware
+from agenthost.api.middleware.header_limit import HeaderLimitMiddleware
 from agenthost.api.middleware.tracing import TracingMiddleware
 from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
+from agenthost.api.openapi import install_openapi
 from agenthost.api.routes import (
     admin,
     background,
@@ -32,6 +34,7 @@ from agenthost.api.routes import (
     runs,
     sessions,
 )
+from agenthost.api.routes.docs import docs_router
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings, load_settings
@@ -42,6 +45,8 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
     stack = [
         # Mint or accept the request id first, so every later layer (and log line) has it.
         Middleware(RequestIdMiddleware, trust_inbound=settings.trust_request_id),
+        # Oversized headers go no further (431), not even into the access log's fields.
+        Middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes),
         # The server span (and request metrics) next, so every log line below has a trace id.
         Middleware(TracingMiddleware),
         # Log after the id exists, around everything else, so refusals are logged too.
@@ -64,8 +69,12 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         Middleware(GZipMiddleware, minimum_size=1024),
         # Authenticate and rate-limit before any body is read (CORS preflights never get here).
         Middleware(AuthMiddleware),
-        # Refuse oversized bodies before the app reads them.
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        # Refuse oversized bodies before the app reads them, and stalled ones.
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            timeout_s=settings.body_timeout_s,
+        ),
         # Innermost: a bug becomes a 500 problem that still passes through the layers above.
         Middleware(UnhandledErrorMiddleware),
     ]
@@ -95,11 +104,15 @@ def create_app(
             raise
         app.state.container = container
         lifecycle.ready = True
-        sweeper = asyncio.create_task(container.ledger.keep_sweeping())
+        background = [
+            asyncio.create_task(container.ledger.keep_sweeping()),
+            asyncio.create_task(container.secrets.keep_refreshing()),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
+            for task in background:
+                task.cancel()
             lifecycle.ready = False
             app.state.container = None
             await container.aclose()
@@ -111,12 +124,13 @@ def create_app(
         summary="Production runtime for OpenAI Agents SDK agents",
         lifespan=lifespan,
         middleware=middleware_stack(settings),
-        docs_url=None if production else "/docs",
+        docs_url=None,  # served by routes/docs.py, with its own CSP
         redoc_url=None,
     )
     app.state.lifecycle = lifecycle
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(runs.router)
@@ -125,4 +139,6 @@ def create_app(
     app.include_router(sessions.router)
     app.include_router(admin.router)
     app.include_router(compat.router)
+    if not production:
+        app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
     return app

@@ -13,6 +13,7 @@ from agenthost.api.middleware.auth import scope_principal
 from agenthost.container import Container
 from agenthost.errors import ShuttingDown, Unauthenticated
 from agenthost.execution.lifecycle import Lifecycle
+from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.auth import UNAUTHENTICATED
 from agenthost.tenancy.principal import Principal, Scope
 
@@ -61,3 +62,11 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 RunsWriter = Annotated[Principal, Depends(requires(Scope.RUNS_WRITE))]
 RunsReader = Annotated[Principal, Depends(requires(Scope.RUNS_READ))]
 AdminDep = Annotated[Principal, Depends(requires(Scope.ADMIN))]
+
+
+def get_admin_actor(principal: AdminDep, request_id: RequestIdDep) -> Actor:
+    """The admin making this request, as its changes are audited."""
+    return Actor.of(principal, request_id)
+
+
+AdminActorDep = Annotated[Actor, Depends(get_admin_actor)]

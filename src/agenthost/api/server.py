@@ -89,6 +89,11 @@ def _uvicorn_config(settings: Settings, app: object) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=int(RESPONSE_FLUSH_S),
         lifespan="on",
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=int(settings.keepalive_timeout_s),
+        # Forwarded headers only from the configured proxies (uvicorn trusts 127.0.0.1 else).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 

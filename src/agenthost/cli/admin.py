@@ -11,13 +11,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from agenthost.api.schemas.admin import KeyCreated, KeyOut, TenantOut
+from agenthost.api.schemas.admin import AuditRecordOut, KeyCreated, KeyOut, TenantOut
 from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
 from agenthost.container import build_container
 from agenthost.errors import AgentHostError
 from agenthost.tenancy.admin import TenantAdmin
+from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 
 T = TypeVar("T")
@@ -78,7 +80,8 @@ def _print(rows: list[BaseModel], columns: list[str], as_json: bool) -> None:
         table.add_column(column, overflow="fold")  # ids wrap rather than being cut short
     for row in rows:
         data = row.model_dump(mode="json")
-        table.add_row(*(str(data[c]) if data[c] is not None else "-" for c in columns))
+        # Values are user input (names, ids): shown as text, never parsed as console markup.
+        table.add_row(*(escape(str(data[c])) if data[c] is not None else "-" for c in columns))
     Console().print(table)
 
 
@@ -119,7 +122,7 @@ def create_tenant(
         rate_limit=rate_limit,
         allowed_agents=None if agents is None else [a.strip() for a in agents.split(",")],
     )
-    row = _with_admin(lambda admin: admin.create_tenant(spec))
+    row = _with_admin(lambda admin: admin.create_tenant(spec, actor=Actor.cli()))
     _print([TenantOut.model_validate(row)], TENANT_COLUMNS, as_json)
 
 
@@ -137,7 +140,7 @@ def disable_tenant(
 ) -> None:
     """Disable a tenant: its keys get 403 until it is enabled again."""
     spec = TenantUpdate(disabled=not enable)
-    _with_admin(lambda admin: admin.update_tenant(tenant_id, spec))
+    _with_admin(lambda admin: admin.update_tenant(tenant_id, spec, actor=Actor.cli()))
     typer.echo(f"tenant {tenant_id} {'enabled' if enable else 'disabled'}")
 
 
@@ -158,7 +161,7 @@ def create_key(
         None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
     )
     spec = _spec(KeyCreate, name=name, scopes=scope, expires_at=expires, rate_limit=rate_limit)
-    row, plaintext = _with_admin(lambda admin: admin.create_key(tenant_id, spec))
+    row, plaintext = _with_admin(lambda admin: admin.create_key(tenant_id, spec, actor=Actor.cli()))
     created = KeyCreated(**KeyOut.model_validate(row).model_dump(), key=plaintext)
     if as_json:
         typer.echo(created.model_dump_json(indent=2))
@@ -183,5 +186,18 @@ def list_keys(
 @keys.command("revoke")
 def revoke_key(key_id: Annotated[str, typer.Argument(metavar="KEY_ID")]) -> None:
     """Revoke a key at once."""
-    _with_admin(lambda admin: admin.revoke_key(key_id))
+    _with_admin(lambda admin: admin.revoke_key(key_id, actor=Actor.cli()))
     typer.echo(f"key {key_id} revoked")
+
+
+AUDIT_COLUMNS = ["id", "at", "actor", "action", "tenant_id", "target", "changes"]
+
+
+def audit_command(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's records.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Newest N records.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the audit trail of tenant and key changes (HTTP and CLI), newest first."""
+    rows = _with_admin(lambda admin: admin.audit(limit=limit, tenant_id=tenant))
+    _print([AuditRecordOut.model_validate(r) for r in rows], AUDIT_COLUMNS, as_json)

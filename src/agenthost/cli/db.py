@@ -7,6 +7,8 @@ import asyncio
 import typer
 
 from agenthost.cli.common import fail, settings_from
+from agenthost.container import open_database
+from agenthost.security.secrets import build_secret_store
 from agenthost.settings import ConfigError
 from agenthost.store.database import Database
 from agenthost.store.migrate import current_revision, head_revision, upgrade
@@ -17,9 +19,11 @@ app = typer.Typer(help="The database schema (SQLite or PostgreSQL).", no_args_is
 def _database() -> Database:
     settings = settings_from()
     try:
-        return Database(
-            settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
-        )
+        secrets = build_secret_store(settings)
+        try:
+            return open_database(settings, secrets)
+        finally:
+            secrets.close()
     except ConfigError as exc:
         fail(str(exc))
 

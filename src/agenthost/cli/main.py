@@ -1,4 +1,4 @@
-"""``agenthost`` command line: serve, worker, run, db, tenants, keys, mock-llm."""
+"""``agenthost`` command line: serve, worker, run, db, tenants, keys, audit, mock-llm."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ app.command("mock-llm")(mock_llm.mock_llm_command)
 app.add_typer(db.app, name="db")
 app.add_typer(admin.tenants, name="tenants")
 app.add_typer(admin.keys, name="keys")
+app.command("audit")(admin.audit_command)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
 from agenthost.container import build_container, startup_warnings
 from agenthost.errors import AgentHostError
 from agenthost.execution.types import RunOutcome, RunRequest
+from agenthost.security.output import for_terminal
 from agenthost.settings import Settings
 from agenthost.telemetry.logging import configure_logging
 from agenthost.tenancy.auth import operator
@@ -63,8 +64,9 @@ def run_command(
         typer.echo(json.dumps(dataclasses.asdict(outcome), ensure_ascii=False))
         return
     output = outcome.output
-    # Plain echo: model output may look like console markup ("[b]", "[/]") and must not be parsed.
-    typer.echo(output if isinstance(output, str) else json.dumps(output, indent=2))
+    # Plain echo: model output may look like console markup ("[b]", "[/]") and must not be
+    # parsed, nor may its control characters drive the terminal.
+    typer.echo(for_terminal(output if isinstance(output, str) else json.dumps(output, indent=2)))
     table = Table("requests", "input tokens", "output tokens", "total tokens", "duration")
     usage = outcome.usage
     table.add_row(

@@ -14,9 +14,6 @@ def worker_command(
         str | None,
         typer.Option(help="This worker's stable identity (default: the host name)."),
     ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option(help="Background runs this worker executes at once.")
-    ] = None,
     agents: Annotated[
         str | None, typer.Option(help="module:attribute of the AgentRegistry to serve.")
     ] = None,
@@ -24,7 +21,7 @@ def worker_command(
     """Execute queued background runs (defaults from AGENTHOST_* settings)."""
     from agenthost.jobs.worker import run_worker
 
-    settings = settings_from(executor_id=executor_id, worker_concurrency=concurrency, agents=agents)
+    settings = settings_from(executor_id=executor_id, agents=agents)
     try:
         run_worker(settings)
     except CONFIG_ERRORS as exc:

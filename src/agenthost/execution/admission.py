@@ -112,7 +112,9 @@ class Admission:
             request=request,
             entry=entry,
             agent=agent,
-            input=clean_input(request.input, max_chars=self._settings.max_input_chars),
+            input=clean_input(
+                request.input, entry.policy.input, max_chars=self._settings.max_input_chars
+            ),
             timeout_s=limits.timeout_s,
             warning_ratio=limits.warning_ratio,
             max_turns=limits.max_turns,

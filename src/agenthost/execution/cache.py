@@ -23,9 +23,10 @@ from agenthost.telemetry.metrics import Metrics
 
 
 def cache_key(state: RunState) -> str:
+    """The entry of ``state``'s result (its input a text or a conversation)."""
     entry = state.entry
     version = entry.version if state.agent is entry.agent else agent_version(state.agent)
-    material = json.dumps([state.tenant_id, entry.name, version, state.input])
+    material = json.dumps([state.tenant_id, entry.name, version, state.input], sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()
 
 

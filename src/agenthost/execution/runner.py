@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, Runner
 from agents.items import ModelResponse, TResponseInputItem
@@ -34,12 +34,12 @@ class AgentRunner:
 
     async def run(self, state: RunState) -> RunResult:
         with token_budget(state.token_limit, state.sdk_usage):
-            return await Runner.run(self.agent(state), state.input, **self._options(state))
+            return await Runner.run(self.agent(state), sdk_input(state), **self._options(state))
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
         # The run's task is created here and copies the budget with the rest of the context.
         with token_budget(state.token_limit, state.sdk_usage):
-            return Runner.run_streamed(self.agent(state), state.input, **self._options(state))
+            return Runner.run_streamed(self.agent(state), sdk_input(state), **self._options(state))
 
     def agent(self, state: RunState) -> Agent[Any]:
         """The agent to give the SDK (a subclass may wrap it)."""
@@ -57,6 +57,11 @@ class AgentRunner:
             "hooks": self.hooks(state),
             "session": state.session,
         }
+
+
+def sdk_input(state: RunState) -> str | list[TResponseInputItem]:
+    """The run's input as the SDK types it (a conversation's messages are its input items)."""
+    return state.input if isinstance(state.input, str) else cast(Any, state.input)
 
 
 class UsageHooks(RunHooks[Any]):

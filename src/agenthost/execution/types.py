@@ -17,6 +17,10 @@ from agenthost.errors import AgentHostError
 from agenthost.registry import RegisteredAgent
 from agenthost.tenancy.principal import Principal
 
+RunInput = str | list[dict[str, Any]]
+"""A user's message, or a conversation: messages ``{"role", "content"}`` as the Agents SDK
+takes them (content a string or a list of ``input_text`` / ``input_image`` parts)."""
+
 
 def new_run_id() -> str:
     return f"run_{uuid.uuid4().hex}"
@@ -27,7 +31,7 @@ class RunRequest:
     """A request to run an agent, from any entry point (HTTP, SSE, CLI, background)."""
 
     agent: str
-    input: str
+    input: RunInput
     principal: Principal
     """Who asked: the tenant whose limits, records and sessions the run uses."""
     session_id: str | None = None
@@ -105,8 +109,8 @@ class RunState:
     entry: RegisteredAgent
     agent: Agent[Any]
     """The agent to run: the registered one, or the tenant's override of its model."""
-    input: str
-    """The input after the input policy (control characters stripped)."""
+    input: RunInput
+    """The input after the agent's input policy."""
     timeout_s: float
     warning_ratio: float
     max_turns: int

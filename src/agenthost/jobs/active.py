@@ -46,6 +46,12 @@ class ActiveRuns:
             self._runs.pop(run_id, None)
             state.suspend = None
 
+    def suspend_all(self) -> None:
+        """Stop every run executing here without settling it (another process resumes it)."""
+        for state in list(self._runs.values()):
+            if state.suspend is not None:
+                state.suspend()
+
     def cancel(self, run_id: str) -> bool:
         """Abort ``run_id`` if it executes here; whether it does."""
         state = self._runs.get(run_id)

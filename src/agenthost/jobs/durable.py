@@ -16,34 +16,62 @@ and leaves tool calls outside steps, so a resumed run would call its tools again
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from agents import Agent, FunctionTool, Handoff, RunHooks
 from agents.items import ModelResponse, TResponseStreamEvent
 from agents.models.interface import Model, ModelProvider
 from agents.tool_context import ToolContext
 from dbos import DBOS, StepOptions, StepReservation
+from dbos import error as dbos_error
 
 from agenthost.execution.runner import AgentRunner
 from agenthost.execution.types import RunState
 from agenthost.jobs.progress import ProgressHooks, RunEvents
 from agenthost.settings import Settings
 
-_tool_steps: ContextVar[dict[str, StepReservation] | None] = ContextVar(
-    "agenthost_tool_steps", default=None
-)
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _DurableRun:
+    state: RunState
+    tool_steps: dict[str, StepReservation] = field(default_factory=dict)
+    """Step numbers reserved for the tool calls of the latest model response, by call id."""
+
+
+_current: ContextVar[_DurableRun | None] = ContextVar("agenthost_durable_run", default=None)
 
 
 @contextmanager
-def _durable_run() -> Iterator[None]:
-    token = _tool_steps.set({})
+def _durable_run(state: RunState) -> Iterator[None]:
+    token = _current.set(_DurableRun(state))
     try:
         yield
     finally:
-        _tool_steps.reset(token)
+        _current.reset(token)
+
+
+async def _step(
+    options: StepOptions,
+    call: Callable[[], Coroutine[Any, Any, T]],
+    at: StepReservation | None = None,
+) -> T:
+    """``call()`` as a step (at a reserved number if given). If another process has taken
+    the run over (this one was taken for dead), this execution stops without settling."""
+    try:
+        if at is not None:
+            return await at.run_async(options, call)
+        return await DBOS.run_step_async(options, call)
+    except dbos_error.DBOSWorkflowConflictIDError:
+        run = _current.get()
+        if run is not None:
+            run.state.suspended = True
+        raise
 
 
 class DurableModel(Model):
@@ -57,12 +85,12 @@ class DurableModel(Model):
         async def call() -> ModelResponse:
             return await self._inner.get_response(*args, **kwargs)
 
-        response: ModelResponse = await DBOS.run_step_async({"name": "model"}, call)
-        steps = _tool_steps.get()
-        if steps is not None:
+        response = await _step({"name": "model"}, call)
+        run = _current.get()
+        if run is not None:
             for item in response.output:
                 if item.type == "function_call":
-                    steps[item.call_id] = DBOS.reserve_step()
+                    run.tool_steps[item.call_id] = DBOS.reserve_step()
         return response
 
     def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
@@ -88,39 +116,43 @@ def _durable_tool(tool: FunctionTool, options: StepOptions) -> FunctionTool:
         async def call() -> Any:  # the SDK's invoker is an object whose call is awaitable
             return await invoke(context, arguments)
 
-        steps = _tool_steps.get()
-        reserved = None if steps is None else steps.pop(context.tool_call_id, None)
-        if reserved is None:  # a tool called without a model response (not expected)
-            return await DBOS.run_step_async(step_options, call)
-        return await reserved.run_async(step_options, call)
+        run = _current.get()
+        reserved = None if run is None else run.tool_steps.pop(context.tool_call_id, None)
+        return await _step(step_options, call, reserved)
 
     return dataclasses.replace(tool, on_invoke_tool=durable_invoke)
 
 
-def durable_agent(agent: Agent[Any], options: StepOptions) -> Agent[Any]:
-    """A copy of ``agent`` (and of the agents it hands off to) whose function tools and own
-    model instance (if it has one) run as steps."""
+def durable_agent(
+    agent: Agent[Any], options: StepOptions, done: dict[int, Agent[Any]] | None = None
+) -> Agent[Any]:
+    """A copy of ``agent`` (and of the agents it hands off to, cycles included) whose function
+    tools and own model instance (if it has one) run as steps."""
+    done = {} if done is None else done
+    if id(agent) in done:
+        return done[id(agent)]
     changes: dict[str, Any] = {
         "tools": [
             _durable_tool(tool, options) if isinstance(tool, FunctionTool) else tool
             for tool in agent.tools
-        ],
-        "handoffs": [_durable_handoff(handoff, options) for handoff in agent.handoffs],
+        ]
     }
     if isinstance(agent.model, Model):
         changes["model"] = DurableModel(agent.model)
-    return agent.clone(**changes)
+    copy = done[id(agent)] = agent.clone(**changes)
+    copy.handoffs = [_durable_handoff(handoff, options, done) for handoff in agent.handoffs]
+    return copy
 
 
 def _durable_handoff(
-    handoff: Agent[Any] | Handoff[Any, Any], options: StepOptions
+    handoff: Agent[Any] | Handoff[Any, Any], options: StepOptions, done: dict[int, Agent[Any]]
 ) -> Agent[Any] | Handoff[Any, Any]:
     if isinstance(handoff, Agent):
-        return durable_agent(handoff, options)
+        return durable_agent(handoff, options, done)
     invoke = handoff.on_invoke_handoff
 
     async def durable_invoke(*args: Any, **kwargs: Any) -> Agent[Any]:
-        return durable_agent(await invoke(*args, **kwargs), options)
+        return durable_agent(await invoke(*args, **kwargs), options, done)
 
     return dataclasses.replace(handoff, on_invoke_handoff=durable_invoke)
 
@@ -140,7 +172,7 @@ class DurableRunner(AgentRunner):
         self._agents: dict[str, Agent[Any]] = {}
 
     async def run(self, state: RunState) -> Any:
-        with _durable_run():
+        with _durable_run(state):
             return await super().run(state)
 
     def agent(self, state: RunState) -> Agent[Any]:

@@ -78,7 +78,9 @@ class DurableEngine:
                 global_concurrency=settings.queue_concurrency,
                 partition_concurrency=settings.tenant_concurrency,
                 polling_interval_sec=settings.queue_poll_s,
-                on_conflict="always_update",
+                # The queue's limits are one row shared by all processes: the executing ones
+                # write theirs; one that only queues runs creates the row if it is missing.
+                on_conflict="always_update" if listen else "never_update",
             )
         except BaseException:
             DBOS.destroy(destroy_registry=True)

@@ -2,10 +2,11 @@
 
 DBOS resumes a process's unfinished runs when a process with the same executor id starts
 again; a process that never comes back would strand them. So every executing process records
-a heartbeat, and each looks for processes silent for ``executor_dead_after_s``: the one that
-claims a dead process's row puts that process's unfinished runs back on the queue, for any
-live process to resume. A process that exits cleanly marks itself silent, so the runs it
-could not finish are resumed at once.
+a heartbeat, and each looks for processes of its own version silent for
+``executor_dead_after_s``: the one that claims a dead process's row puts that process's
+unfinished runs back on the queue, for any live process to resume. A process that finds itself
+taken for dead (a pause longer than that) suspends the runs it still executes. A process that
+exits cleanly marks itself silent, so the runs it could not finish are resumed at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from agenthost.errors import DependencyUnavailable
@@ -41,9 +43,16 @@ def _alive(pid: int) -> bool:
 
 
 class Janitor:
-    def __init__(self, settings: Settings, db: Database, engine: DurableEngine) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        engine: DurableEngine,
+        on_taken_for_dead: Callable[[], None],
+    ) -> None:
         self._db = db
         self._engine = engine
+        self._on_taken_for_dead = on_taken_for_dead
         self._beat_s = settings.heartbeat_s
         self._dead_after = timedelta(seconds=settings.executor_dead_after_s)
         self.instance = uuid.uuid4().hex
@@ -70,6 +79,7 @@ class Janitor:
                     instance=self.instance,
                     host=self._host,
                     pid=os.getpid(),
+                    app_version=self._engine.app_version,
                     started_at=now,
                     heartbeat_at=now,
                 ),
@@ -90,6 +100,8 @@ class Janitor:
                 await self.tick()
             except DependencyUnavailable as exc:
                 logger.warning("janitor could not reach the database: %s", exc.message)
+            except Exception:  # the heartbeat must go on whatever one round ran into
+                logger.exception("janitor round failed")
             await asyncio.sleep(self._beat_s)
 
     async def tick(self) -> int:
@@ -97,9 +109,12 @@ class Janitor:
         now = utcnow()
         async with self._db.transaction() as tx:
             alive = await executors.beat(tx, self.executor_id, self.instance, now)
-            silent = await executors.silent_since(tx, now - self._dead_after)
+            silent = await executors.silent_since(
+                tx, now - self._dead_after, self._engine.app_version
+            )
         if not alive:  # claimed as dead (a long pause?): its runs were queued again
-            logger.error("this process was taken for dead by another; registering again")
+            logger.error("this process was taken for dead; leaving its runs to the others")
+            self._on_taken_for_dead()
             await self.register()
         resumed = 0
         for row in silent:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agenthost.execution.types import RunRequest, RunState
+from agenthost.execution.types import RunInput, RunRequest, RunState
 from agenthost.tenancy.principal import Principal
 
 
@@ -17,7 +17,7 @@ from agenthost.tenancy.principal import Principal
 class RunPayload:
     run_id: str
     agent: str
-    input: str
+    input: RunInput
     tenant_id: str
     key_id: str | None
     period: str

@@ -20,9 +20,10 @@ from agents.tool_context import ToolContext
 
 from agenthost.execution.runner import UsageHooks
 from agenthost.execution.types import RunState
+from agenthost.jobs.outcome import last_event
 from agenthost.store.database import Database
-from agenthost.store.repositories import events
-from agenthost.store.tables import RunEventRow
+from agenthost.store.repositories import events, runs
+from agenthost.store.tables import RunEventRow, RunRow
 
 END = events.END
 PAGE = 200
@@ -35,6 +36,15 @@ class RunEvents:
     async def append(self, run_id: str, key: str, type_: str, data: Any) -> None:
         async with self._db.transaction() as tx:
             await events.append(tx, run_id, key, type_, data)
+
+    async def end(self, tenant_id: str, run_id: str) -> RunRow:
+        """Store the run's last event, from its (settled) record; the record."""
+        async with self._db.transaction() as tx:
+            row = await runs.get(tx, tenant_id, run_id)
+            assert row is not None, "a queued run has a record"
+            kind, data = last_event(row)
+            await events.append(tx, run_id, END, kind, data)
+        return row
 
     async def ended(self, run_id: str) -> bool:
         """Whether the run's last event (``final`` or ``error``) is stored."""

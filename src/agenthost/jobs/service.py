@@ -24,7 +24,7 @@ from agenthost.jobs.durable import DurableRunner
 from agenthost.jobs.engine import DurableEngine
 from agenthost.jobs.janitor import Janitor
 from agenthost.jobs.payload import RunPayload
-from agenthost.jobs.progress import RunEvents
+from agenthost.jobs.progress import END, RunEvents
 from agenthost.jobs.webhook import Webhooks, check_url
 from agenthost.jobs.workflow import RunWorkflow
 from agenthost.settings import Settings
@@ -79,7 +79,9 @@ class BackgroundRuns:
             webhooks=self._webhooks,
             active=self.active,
         )
-        self.janitor = Janitor(settings, db, self.engine) if executes else None
+        self.janitor = (
+            Janitor(settings, db, self.engine, self.active.suspend_all) if executes else None
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -125,6 +127,8 @@ class BackgroundRuns:
             await self._ledger.fail_unstarted(
                 payload.tenant_id, payload.run_id, payload.period, error
             )
+            body = problem_body(error, request.request_id) | {"run_id": payload.run_id}
+            await self.events.append(payload.run_id, END, "error", body)
             raise error from exc
         return payload.run_id
 

@@ -58,7 +58,11 @@ def check_url(url: str, settings: Settings) -> str:
 
     if settings.webhook_signing_key is None:
         raise refuse("webhooks need the server's webhook_signing_key setting", "unavailable")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError:
+        raise refuse("must be an http(s) URL with a host", "url") from None
     if len(url) > MAX_URL_CHARS or parts.scheme not in ("http", "https") or not parts.hostname:
         raise refuse("must be an http(s) URL with a host", "url")
     try:
@@ -75,6 +79,7 @@ class Webhooks:
         key = settings.webhook_signing_key
         self._key = key.get_secret_value().encode() if key is not None else b""
         self._allow_private = settings.webhook_allow_private
+        self._timeout_s = settings.webhook_timeout_s
         self._client = httpx2.AsyncClient(timeout=settings.webhook_timeout_s)
 
     async def deliver(self, url: str, payload: dict[str, Any]) -> int:
@@ -88,16 +93,20 @@ class Webhooks:
             SIGNATURE_HEADER: sign(self._key, int(time.time()), body),
             "X-AgentHost-Run-ID": str(payload.get("run_id", "")),
         }
-        try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx2.HTTPError as exc:
+        try:  # the whole attempt is bounded, not only each read (a slow drip of bytes)
+            async with asyncio.timeout(self._timeout_s):
+                response = await self._client.post(url, content=body, headers=headers)
+        except (httpx2.HTTPError, TimeoutError) as exc:
             raise WebhookRefused(f"webhook delivery failed: {type(exc).__name__}") from None
         if not 200 <= response.status_code < 300:
             raise WebhookRefused(f"webhook answered {response.status_code}")
         return response.status_code
 
     async def _check_resolved(self, host: str, port: int | None) -> None:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port or 443)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port or 443)
+        except OSError as exc:
+            raise WebhookRefused(f"webhook host does not resolve: {exc}") from None
         if any(_private(str(info[4][0])) for info in infos):
             raise WebhookRefused("webhook host resolves to a private address")
 

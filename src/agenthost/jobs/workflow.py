@@ -4,37 +4,76 @@ It resumes the admitted run (checking the agent and the tenant again), marks it 
 executes it through the pipeline with the durable runner, writes its last event, and
 delivers its webhook. If the process dies, another resumes the workflow: completed model and
 tool calls, and a delivered webhook, are replayed from DBOS instead of being repeated.
+
+A process that is starting waits until it is ready; one that is draining, or that cannot
+reach the database for long, parks the run: it keeps it, unstarted, until the process exits,
+and another process (or this one's restart) resumes it. Parking is the only way to leave a
+DBOS workflow pending on purpose: an asyncio cancellation is never recorded as its outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from dbos import DBOS
+from dbos import DBOS, StepReservation
 
-from agenthost.api.errors import problem_body
-from agenthost.errors import AgentHostError, ErrorCode, Forbidden, RunCancelled, TenantNotFound
+from agenthost.errors import (
+    AgentHostError,
+    DependencyUnavailable,
+    Forbidden,
+    ShuttingDown,
+    TenantNotFound,
+)
 from agenthost.execution.admission import Admission
 from agenthost.execution.lifecycle import Lifecycle
-from agenthost.execution.pipeline import Pipeline, final_data
+from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.settlement import Settlement
-from agenthost.execution.types import RunOutcome, RunRequest, RunState
+from agenthost.execution.types import RunRequest, RunState
 from agenthost.jobs.active import ActiveRuns
 from agenthost.jobs.durable import DurableRunner
+from agenthost.jobs.outcome import webhook_body
 from agenthost.jobs.payload import RunPayload
-from agenthost.jobs.progress import END, RunEvents
+from agenthost.jobs.progress import RunEvents
 from agenthost.jobs.webhook import Webhooks
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import tenants
+from agenthost.store.tables import RunRow
 from agenthost.telemetry.tracing import continued
-from agenthost.tenancy.ledger import CANCELLED_MESSAGE, Ledger
+from agenthost.tenancy.ledger import Ledger
 from agenthost.tenancy.principal import Principal, tenant_from_row
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+READY_POLL_S = 0.05
+RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30, 30, 30, 30, 30)
+"""Waits between attempts of the workflow's own database work (about five minutes in all);
+a database still unreachable after that parks the run."""
+
+
+async def park() -> None:
+    """Hold the run, unstarted, until this process exits (see the module's docstring)."""
+    await asyncio.Event().wait()
+
+
+async def persistently(work: Callable[[], Awaitable[T]]) -> T:
+    """``work()``, retried while the database is unreachable; parks the run if it stays so."""
+    for delay in (*RETRY_DELAYS_S, None):
+        try:
+            return await work()
+        except DependencyUnavailable as exc:
+            if delay is None:
+                logger.error("database unreachable; leaving the run to be resumed later")
+                await park()
+            logger.warning("background run waits for the database: %s", exc.message)
+            await asyncio.sleep(delay or 0)
+    raise AssertionError("unreachable")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,23 +92,37 @@ class RunWorkflow:
 
     async def __call__(self, data: dict[str, Any]) -> None:
         payload = RunPayload.from_dict(data)
-        if not self.lifecycle.accepting:
-            # Draining: leave the run pending, for another process (or this one's restart).
-            raise asyncio.CancelledError
+        # Dequeued while this process is still starting (a once-per-process moment).
+        while not self.lifecycle.ready and not self.lifecycle.draining:  # noqa: ASYNC110
+            await asyncio.sleep(READY_POLL_S)
+        if self.lifecycle.draining:
+            await park()
         with continued(payload.trace):
             await self._run(payload)
 
     async def _run(self, payload: RunPayload) -> None:
+        # The webhook's step number is fixed first, whatever path the run takes below.
+        webhook = DBOS.reserve_step() if payload.webhook_url is not None else None
         try:
-            state = self.admission.resume(await self._request(payload), payload.period)
+            request = await persistently(lambda: self._request(payload))
+            state = self.admission.resume(request, payload.period)
+        except ShuttingDown:
+            await park()
         except AgentHostError as refused:
-            await self.ledger.fail_unstarted(
-                payload.tenant_id, payload.run_id, payload.period, refused
+            await self._refuse(payload, refused)
+        else:
+            await self._execute(state)
+        row = await persistently(lambda: self.events.end(payload.tenant_id, payload.run_id))
+        if webhook is not None:
+            await self._notify(webhook, payload.webhook_url or "", row)
+
+    async def _refuse(self, payload: RunPayload, error: AgentHostError) -> None:
+        """End a run that may no longer run (its agent or the tenant's rights are gone)."""
+        await persistently(
+            lambda: self.ledger.fail_unstarted(
+                payload.tenant_id, payload.run_id, payload.period, error
             )
-            await self._end(payload, None, refused, "failed")
-            return
-        outcome, error = await self._execute(state)
-        await self._end(payload, outcome, error, state.status)
+        )
 
     async def _request(self, payload: RunPayload) -> RunRequest:
         async with self.db.transaction() as tx:
@@ -81,67 +134,25 @@ class RunWorkflow:
             raise Forbidden("the tenant is disabled")
         return payload.request(Principal(tenant, payload.key_id, frozenset()))
 
-    async def _execute(self, state: RunState) -> tuple[RunOutcome | None, AgentHostError | None]:
-        verdict = await self.ledger.start(state)
-        if verdict == "ended":  # cancelled while queued: already settled
+    async def _execute(self, state: RunState) -> None:
+        """Run ``state`` to its settlement (its record then says how it ended)."""
+        try:
+            verdict = await persistently(lambda: self.ledger.start(state))
+        except BaseException:
             self.lifecycle.run_finished(state)
-            state.mark_cancelled()
-            return None, None
-        if verdict == "cancel":  # asked to cancel before it (re)started: no refund
+            raise
+        if verdict == "ended":  # cancelled while queued, or settled before a crash
+            self.lifecycle.run_finished(state)
+        elif verdict == "cancel":  # asked to cancel before it (re)started: no refund
             state.model_called = True
             await self.settlement.abandon(state)
-            return None, None
-        run_id = state.request.run_id
-        await self.events.append(
-            run_id, "started", "run_started", {"run_id": run_id, "agent": state.entry.name}
-        )
-        with self.active.running(state):
-            try:
-                return await self.pipeline.execute(state, self.runner), None
-            except AgentHostError as error:
-                return None, error
-
-    async def _end(
-        self,
-        payload: RunPayload,
-        outcome: RunOutcome | None,
-        error: AgentHostError | None,
-        status: str,
-    ) -> None:
-        run_id = payload.run_id
-        if outcome is not None:
-            await self.events.append(run_id, END, "final", final_data(outcome))
         else:
-            failure = error or RunCancelled(CANCELLED_MESSAGE)
-            body = problem_body(failure, payload.request_id) | {"run_id": run_id}
-            await self.events.append(run_id, END, "error", body)
-        if payload.webhook_url is not None:
-            await self._notify(payload, outcome, error, status)
+            with self.active.running(state), contextlib.suppress(AgentHostError):
+                await self.pipeline.execute(state, self.runner)
 
-    async def _notify(
-        self,
-        payload: RunPayload,
-        outcome: RunOutcome | None,
-        error: AgentHostError | None,
-        status: str,
-    ) -> None:
-        body: dict[str, Any] = {
-            "run_id": payload.run_id,
-            "agent": payload.agent,
-            "status": status,
-            "metadata": payload.metadata,
-            "output": None if outcome is None else outcome.output,
-            "usage": None if outcome is None else dataclasses.asdict(outcome.usage),
-            "error": None
-            if error is None
-            else {"code": error.code.value, "message": error.message},
-        }
-        if status == "cancelled":
-            body["error"] = {"code": ErrorCode.RUN_CANCELLED.value, "message": CANCELLED_MESSAGE}
+    async def _notify(self, step: StepReservation, url: str, row: RunRow) -> None:
         options = self.runner.step_options | {"name": "webhook"}
         try:
-            await DBOS.run_step_async(
-                options, self.webhooks.deliver, payload.webhook_url or "", body
-            )
+            await step.run_async(options, self.webhooks.deliver, url, webhook_body(row))
         except Exception as exc:  # the run's outcome stands; the receiver missed it
-            logger.warning("webhook not delivered: %s", exc, extra={"run_id": payload.run_id})
+            logger.warning("webhook not delivered: %s", exc, extra={"run_id": row.id})

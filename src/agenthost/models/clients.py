@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import httpx2
 from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
@@ -10,10 +12,14 @@ from openai import AsyncOpenAI
 
 from agenthost.settings import DeploymentSettings
 
+KeySource = Callable[[], Awaitable[str]]
+"""Returns the API key to send; the client asks before every request."""
+NO_KEY = "not-set"
+"""Sent when no key is configured (local endpoints that need none)."""
 
-def build_client(deployment: DeploymentSettings, default_key: str | None) -> AsyncOpenAI:
+
+def build_client(deployment: DeploymentSettings, api_key: KeySource) -> AsyncOpenAI:
     """An ``AsyncOpenAI`` with its own connection pool; its built-in retries are off (ours run)."""
-    key = deployment.api_key.get_secret_value() if deployment.api_key else default_key
     http_client = httpx2.AsyncClient(
         limits=httpx2.Limits(
             max_connections=deployment.max_connections,
@@ -27,7 +33,7 @@ def build_client(deployment: DeploymentSettings, default_key: str | None) -> Asy
         ),
     )
     return AsyncOpenAI(
-        api_key=key or "not-set",
+        api_key=api_key,
         base_url=deployment.base_url,
         max_retries=0,
         http_client=http_client,

@@ -20,11 +20,12 @@ from agenthost.models.breaker import BreakerConfig, CircuitBreaker
 from agenthost.models.breaker_model import BreakerModel
 from agenthost.models.budget import BudgetModel
 from agenthost.models.call_timeout import CallTimeoutModel
-from agenthost.models.clients import build_client, build_model
+from agenthost.models.clients import NO_KEY, KeySource, build_client, build_model
 from agenthost.models.demo import DemoModel
 from agenthost.models.metered import MeteredModel
 from agenthost.models.retry import RetryingModel, RetryPolicy
 from agenthost.models.router import Deployment, RouterModel
+from agenthost.security.secrets import SecretStore
 from agenthost.settings import DeploymentSettings, Settings
 from agenthost.telemetry.metrics import Metrics
 
@@ -49,16 +50,13 @@ def effective_deployments(settings: Settings) -> list[DeploymentSettings]:
 
 
 class AgentHostModelProvider(ModelProvider):
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, secrets: SecretStore, metrics: Metrics) -> None:
         self._settings = settings
         self._metrics = metrics
         self._demo = DemoModel() if settings.uses_demo_model else None
         self._deployments = [] if self._demo else effective_deployments(settings)
-        default_key = (
-            settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        )
         self._clients: dict[str, AsyncOpenAI] = {
-            d.name: build_client(d, default_key) for d in self._deployments
+            d.name: build_client(d, self._key_source(d, secrets)) for d in self._deployments
         }
         breaker_config = BreakerConfig(
             failure_threshold=settings.breaker_failure_threshold,
@@ -82,6 +80,15 @@ class AgentHostModelProvider(ModelProvider):
             max_delay_s=settings.retry_max_delay_s,
         )
         self._models: dict[str, Model] = {}
+
+    def _key_source(self, deployment: DeploymentSettings, secrets: SecretStore) -> KeySource:
+        """The deployment's key as of now: asked on every call, so rotations apply at once."""
+        secret = deployment.api_key or self._settings.openai_api_key
+
+        async def current_key() -> str:
+            return secrets.reveal(secret) or NO_KEY
+
+        return current_key
 
     @property
     def is_demo(self) -> bool:

@@ -60,8 +60,17 @@ def redacted(url: URL) -> str:
 
 
 class Database:
-    def __init__(self, raw_url: str, *, pool_size: int = 10, log_parameters: bool = False) -> None:
+    def __init__(
+        self,
+        raw_url: str,
+        *,
+        password: str | None = None,
+        pool_size: int = 10,
+        log_parameters: bool = False,
+    ) -> None:
         self.url = database_url(raw_url)
+        if password is not None:
+            self.url = self.url.set(password=password)
         # Parameters hold prompts, outputs and session items: keep them out of error messages.
         options: dict[str, Any] = {"hide_parameters": not log_parameters}
         if self.is_sqlite:

@@ -165,6 +165,8 @@ class ExecutorRow(Base):
     """Random per process start: tells a restart from a second live process with the same id."""
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
+    app_version: Mapped[str] = mapped_column(String(64))
+    """Only processes of the same version resume its runs (DBOS pins runs to versions)."""
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
 
@@ -200,3 +202,23 @@ class SessionItemRow(Base):
     data: Mapped[str] = mapped_column(Text)
     """One SDK input item as JSON."""
     created_at: Mapped[datetime]
+
+
+class AdminAuditRow(Base):
+    """One administrative change: who made it, what it changed, when (never a key or hash)."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    """The API key id that made the change, ``cli`` for the command line, ``dev`` in dev mode."""
+    actor_tenant: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    """``tenant.create``, ``tenant.update``, ``key.create`` or ``key.revoke``."""
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    """The tenant changed (for keys: the key's tenant). Kept when the tenant is deleted."""
+    target: Mapped[str] = mapped_column(String(64))
+    """The tenant or key id acted on."""
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128))

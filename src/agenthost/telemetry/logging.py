@@ -182,8 +182,12 @@ def _route_uvicorn_loggers() -> None:
     access.disabled = True
     # One INFO line per upstream HTTP request is noise next to our own run and access logs;
     # alembic describes its migration context each time the schema is checked; aiosqlite logs
-    # every statement with its parameters (conversation content) at DEBUG.
-    for chatty in ("httpx", "httpx2", "httpcore", "openai", "alembic", "aiosqlite", "dbos"):
+    # every statement with its parameters (conversation content) at DEBUG. The secrets
+    # providers' clients log response bodies, which are secret values, at DEBUG.
+    for chatty in (
+        *("httpx", "httpx2", "httpcore", "openai", "alembic", "aiosqlite", "dbos"),
+        *("botocore", "boto3", "hvac", "urllib3"),
+    ):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     # DBOS gives its logger a console handler of its own unless it has one: a no-op handler
     # keeps its records flowing to ours instead.

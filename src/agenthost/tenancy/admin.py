@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agenthost.errors import Conflict, KeyNotFound, TenantNotFound, ValidationFailed
 from agenthost.registry import AgentRegistry
 from agenthost.store.database import Database
+from agenthost.store.repositories import audit as audit_rows
 from agenthost.store.repositories import keys as key_rows
 from agenthost.store.repositories import tenants as tenant_rows
-from agenthost.store.tables import ApiKeyRow, TenantRow
+from agenthost.store.tables import AdminAuditRow, ApiKeyRow, TenantRow
 from agenthost.store.types import utcnow
 from agenthost.tenancy import keys
+from agenthost.tenancy.audit import Actor, record
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantLimits, TenantUpdate
 
 
@@ -28,7 +30,7 @@ class TenantAdmin:
         self._registry = registry
         self._serves_model = serves_model
 
-    async def create_tenant(self, spec: TenantCreate) -> TenantRow:
+    async def create_tenant(self, spec: TenantCreate, *, actor: Actor) -> TenantRow:
         self._check_references(spec)
         now = utcnow()
         values = spec.model_dump(mode="json")
@@ -39,6 +41,9 @@ class TenantAdmin:
                     raise exists
                 row = TenantRow(**values, disabled=False, created_at=now, updated_at=now)
                 await tenant_rows.add(tx, row)
+                record(
+                    tx, actor, "tenant.create", tenant_id=spec.id, target=spec.id, changes=values
+                )
         except IntegrityError:
             # Created by a concurrent request between our check and our insert.
             raise exists from None
@@ -52,7 +57,7 @@ class TenantAdmin:
         async with self._db.transaction() as tx:
             return await _tenant(tx, tenant_id)
 
-    async def update_tenant(self, tenant_id: str, spec: TenantUpdate) -> TenantRow:
+    async def update_tenant(self, tenant_id: str, spec: TenantUpdate, *, actor: Actor) -> TenantRow:
         self._check_references(spec)
         changes = spec.model_dump(mode="json", include=spec.model_fields_set)
         if changes.get("name") is None:
@@ -66,9 +71,14 @@ class TenantAdmin:
             for name, value in changes.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
+            record(
+                tx, actor, "tenant.update", tenant_id=tenant_id, target=tenant_id, changes=changes
+            )
         return row
 
-    async def create_key(self, tenant_id: str, spec: KeyCreate) -> tuple[ApiKeyRow, str]:
+    async def create_key(
+        self, tenant_id: str, spec: KeyCreate, *, actor: Actor
+    ) -> tuple[ApiKeyRow, str]:
         """A new key for the tenant; the plaintext is returned here and never again."""
         new = keys.generate()
         async with self._db.transaction() as tx:
@@ -85,6 +95,14 @@ class TenantAdmin:
                 expires_at=spec.expires_at,
             )
             tx.add(row)
+            record(
+                tx,
+                actor,
+                "key.create",
+                tenant_id=tenant_id,
+                target=row.id,
+                changes=spec.model_dump(mode="json"),
+            )
         return row, new.plaintext
 
     async def list_keys(self, tenant_id: str) -> Sequence[ApiKeyRow]:
@@ -92,7 +110,7 @@ class TenantAdmin:
             await _tenant(tx, tenant_id)
             return await key_rows.list_for_tenant(tx, tenant_id)
 
-    async def revoke_key(self, key_id: str) -> ApiKeyRow:
+    async def revoke_key(self, key_id: str, *, actor: Actor) -> ApiKeyRow:
         """Revoke ``key_id`` (again is fine: the first revocation time stays)."""
         async with self._db.transaction() as tx:
             row = await key_rows.get(tx, key_id)
@@ -100,7 +118,15 @@ class TenantAdmin:
                 raise KeyNotFound(f"no API key {key_id!r}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+                record(tx, actor, "key.revoke", tenant_id=row.tenant_id, target=key_id, changes={})
         return row
+
+    async def audit(
+        self, *, limit: int, before: int | None = None, tenant_id: str | None = None
+    ) -> Sequence[AdminAuditRow]:
+        """The newest audit records (older than id ``before``), for one tenant or all."""
+        async with self._db.transaction() as tx:
+            return await audit_rows.page(tx, limit=limit, before=before, tenant_id=tenant_id)
 
     def _check_references(self, spec: TenantLimits) -> None:
         """Agents and models named in limits must exist: 422 naming the field otherwise."""

@@ -10,13 +10,14 @@ Runs whose outcome was never written (a crash) are swept to failed once their le
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agenthost.errors import AgentHostError, DependencyUnavailable, ErrorCode, QuotaExceeded
-from agenthost.execution.types import Reservation, RunState
+from agenthost.execution.types import Reservation, RunInput, RunState
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import events, quotas, runs
@@ -96,11 +97,17 @@ class Ledger:
         state.reservation = Reservation(period=period, slot=slot)
 
     async def start(self, state: RunState) -> Literal["run", "cancel", "ended"]:
-        """Mark a resumed background run running (``run``). ``cancel``: a client asked to
-        cancel it, settle it as cancelled; ``ended``: it was cancelled while queued."""
+        """Mark a resumed background run running (``run``), with its ``run_started`` event.
+        ``cancel``: a client asked to cancel it, settle it as cancelled; ``ended``: it ended
+        already (cancelled while queued, or settled before its process died)."""
         expires = utcnow() + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
+        run_id = state.request.run_id
         async with self._db.transaction() as tx:
-            return await runs.start(tx, state.tenant_id, state.request.run_id, expires)
+            verdict = await runs.start(tx, state.tenant_id, run_id, expires)
+            if verdict == "run":
+                data = {"run_id": run_id, "agent": state.entry.name}
+                await events.append(tx, run_id, "started", "run_started", data)
+            return verdict
 
     async def fail_unstarted(
         self, tenant_id: str, run_id: str, period: str, error: AgentHostError
@@ -146,19 +153,21 @@ class Ledger:
             return await runs.cancel_requested(tx, run_ids)
 
     async def close(self, state: RunState) -> None:
-        """Release the reservation and write how the run ended."""
+        """Release the reservation and write how the run ended.
+
+        A background run's record is only written while it is still open: another execution
+        of the same run (after this process was taken for dead) may have ended it already.
+        """
         reservation = state.reservation
         if reservation is None:
             return
         usage = state.usage
         background = state.mode == "background"
+        finish = runs.finish_open if background else runs.finish
         async with self._db.transaction() as tx:
             if reservation.slot:
                 await quotas.free_slot(tx, state.tenant_id, state.request.run_id)
-            if state.status != "succeeded" and not state.model_called:
-                # No model call was even started: the run does not count against the month.
-                await quotas.uncount_run(tx, state.tenant_id, reservation.period)
-            await runs.finish(
+            written = await finish(
                 tx,
                 state.tenant_id,
                 state.request.run_id,
@@ -176,6 +185,9 @@ class Ledger:
                 # A background run's output is read from its record: it is always kept.
                 output=state.output if self._store_content or background else None,
             )
+            if written and state.status != "succeeded" and not state.model_called:
+                # No model call was even started: the run does not count against the month.
+                await quotas.uncount_run(tx, state.tenant_id, reservation.period)
         state.reservation = None
 
     async def sweep(self) -> int:
@@ -217,6 +229,11 @@ class Ledger:
             "output_tokens": 0,
             "total_tokens": 0,
             "cached": False,
-            "input": state.input if self._store_content else None,
+            "input": stored_input(state.input) if self._store_content else None,
         }
         return RunRow(**values)
+
+
+def stored_input(value: RunInput) -> str:
+    """A run's input as its record keeps it: the text, or a conversation as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

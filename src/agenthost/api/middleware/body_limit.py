@@ -1,4 +1,5 @@
-"""Refuse request bodies larger than ``max_bytes`` with 413, before or while they are read.
+"""Refuse request bodies larger than ``max_bytes`` with 413, before or while they are read,
+and bodies not received within ``timeout_s`` of the first read with 408 (slow uploads).
 
 A declared ``Content-Length`` over the limit is refused before the app runs. A body of unknown
 length (chunked) is counted as the app reads it; once it goes over, ``receive`` raises, whatever
@@ -8,6 +9,7 @@ its response, the only honest thing left is to abort the request, so the error p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.datastructures import Headers
@@ -16,9 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthost.api.errors import problem_response
 from agenthost.api.middleware.request_id import scope_request_id
-from agenthost.errors import AgentHostError, MalformedRequest, PayloadTooLarge
+from agenthost.errors import AgentHostError, MalformedRequest, PayloadTooLarge, RequestTimeout
 
 logger = logging.getLogger(__name__)
+
+
+class BodyTooSlow(HTTPException):
+    """Raised from ``receive`` when the body does not arrive in time (see :class:`BodyTooLarge`)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(status_code=408, detail=f"Request body not received in {timeout_s}s")
 
 
 class BodyTooLarge(HTTPException):
@@ -59,13 +68,15 @@ async def _no_receive() -> Message:
 
 
 class BodyLimitMiddleware:
-    """413 ``PAYLOAD_TOO_LARGE`` for bodies over ``max_bytes``; 400 for a bad Content-Length."""
+    """413 ``PAYLOAD_TOO_LARGE`` for bodies over ``max_bytes``; 400 for a bad Content-Length;
+    408 ``REQUEST_TIMEOUT`` for a body still incomplete ``timeout_s`` after the app asked for it."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float | None = None) -> None:
         if max_bytes < 0:
             raise ValueError("max_bytes must be >= 0")
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(
@@ -89,16 +100,28 @@ class BodyLimitMiddleware:
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
-        exceeded = False
+        exceeded: AgentHostError | None = None
         started = False
+        deadline: float | None = None
 
         async def counting_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
+            nonlocal received, exceeded, deadline
+            if self.timeout_s is not None and deadline is None:
+                deadline = asyncio.get_running_loop().time() + self.timeout_s
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                exceeded = RequestTimeout(
+                    f"The request body was not received within {self.timeout_s}s"
+                )
+                raise BodyTooSlow(self.timeout_s or 0) from None
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                deadline = None  # the whole body is in: the limit no longer applies
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    exceeded = True
+                    exceeded = self._too_large()
                     raise BodyTooLarge(self.max_bytes)
             return message
 
@@ -112,7 +135,7 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow):
             if started:
                 raise
         except Exception:
@@ -120,4 +143,4 @@ class BodyLimitMiddleware:
                 raise
             logger.debug("app raised after the body limit was exceeded", exc_info=True)
         if exceeded and not started:
-            await _send_problem(scope, send, self._too_large())
+            await _send_problem(scope, send, exceeded)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-DOCS_PATHS: tuple[str, ...] = ("/docs", "/redoc", "/openapi.json")
-"""Paths whose HTML pages load scripts and styles, so they get no ``Content-Security-Policy``."""
 
 _BASE_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Content-Type-Options", "nosniff"),
@@ -17,20 +12,10 @@ _BASE_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Cross-Origin-Resource-Policy", "same-origin"),
     ("Cache-Control", "no-store"),
+    # Nothing may load or run: API responses are data. The one HTML page (``/docs``) sets
+    # its own policy, which is kept.
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
 )
-_CSP = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-
-
-def _route_path(scope: Scope) -> str:
-    path: str = scope.get("path", "")
-    root_path: str = scope.get("root_path", "")
-    if root_path and path.startswith(root_path):
-        return path[len(root_path) :] or "/"
-    return path
-
-
-def _is_under(path: str, prefixes: Sequence[str]) -> bool:
-    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
 
 
 class SecurityHeadersMiddleware:
@@ -45,16 +30,12 @@ class SecurityHeadersMiddleware:
         app: ASGIApp,
         *,
         hsts_max_age: int = 31_536_000,
-        csp_exempt_paths: Sequence[str] = DOCS_PATHS,
     ) -> None:
         self.app = app
         self.hsts = f"max-age={hsts_max_age}; includeSubDomains"
-        self.csp_exempt_paths = tuple(csp_exempt_paths)
 
     def _headers_for(self, scope: Scope) -> list[tuple[str, str]]:
         headers = list(_BASE_HEADERS)
-        if not _is_under(_route_path(scope), self.csp_exempt_paths):
-            headers.append(_CSP)
         if scope.get("scheme") == "https":
             headers.append(("Strict-Transport-Security", self.hsts))
         return headers

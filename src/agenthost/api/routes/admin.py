@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
-from agenthost.api.deps import AdminDep, ContainerDep
-from agenthost.api.schemas.admin import KeyCreated, KeyList, KeyOut, TenantList, TenantOut
+from agenthost.api.deps import AdminActorDep, AdminDep, ContainerDep
+from agenthost.api.schemas.admin import (
+    AuditPage,
+    AuditRecordOut,
+    KeyCreated,
+    KeyList,
+    KeyOut,
+    TenantList,
+    TenantOut,
+)
 from agenthost.api.schemas.problem import problem_responses
 from agenthost.tenancy.specs import TENANT_ID_PATTERN, KeyCreate, TenantCreate, TenantUpdate
 
@@ -26,8 +34,10 @@ ERRORS = problem_responses(401, 403, 404, 422, 429)
     response_model=TenantOut,
     responses=problem_responses(401, 403, 409, 422, 429),
 )
-async def create_tenant(body: TenantCreate, container: ContainerDep, _: AdminDep) -> TenantOut:
-    return TenantOut.model_validate(await container.admin.create_tenant(body))
+async def create_tenant(
+    body: TenantCreate, container: ContainerDep, actor: AdminActorDep
+) -> TenantOut:
+    return TenantOut.model_validate(await container.admin.create_tenant(body, actor=actor))
 
 
 @router.get("/tenants", response_model=TenantList, responses=ERRORS)
@@ -43,20 +53,21 @@ async def get_tenant(tenant_id: TenantId, container: ContainerDep, _: AdminDep) 
 
 @router.patch("/tenants/{tenant_id}", response_model=TenantOut, responses=ERRORS)
 async def update_tenant(
-    tenant_id: TenantId, body: TenantUpdate, container: ContainerDep, _: AdminDep
+    tenant_id: TenantId, body: TenantUpdate, container: ContainerDep, actor: AdminActorDep
 ) -> TenantOut:
     """Change limits, allow-list, overrides, name, or disable/enable the tenant."""
-    return TenantOut.model_validate(await container.admin.update_tenant(tenant_id, body))
+    row = await container.admin.update_tenant(tenant_id, body, actor=actor)
+    return TenantOut.model_validate(row)
 
 
 @router.post(
     "/tenants/{tenant_id}/keys", status_code=201, response_model=KeyCreated, responses=ERRORS
 )
 async def create_key(
-    tenant_id: TenantId, body: KeyCreate, container: ContainerDep, _: AdminDep
+    tenant_id: TenantId, body: KeyCreate, container: ContainerDep, actor: AdminActorDep
 ) -> KeyCreated:
     """A new API key; the response is the only time the key is shown."""
-    row, plaintext = await container.admin.create_key(tenant_id, body)
+    row, plaintext = await container.admin.create_key(tenant_id, body, actor=actor)
     return KeyCreated(**KeyOut.model_validate(row).model_dump(), key=plaintext)
 
 
@@ -67,6 +78,27 @@ async def list_keys(tenant_id: TenantId, container: ContainerDep, _: AdminDep) -
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut, responses=ERRORS)
-async def revoke_key(key_id: KeyId, container: ContainerDep, _: AdminDep) -> KeyOut:
+async def revoke_key(key_id: KeyId, container: ContainerDep, actor: AdminActorDep) -> KeyOut:
     """Revoke a key at once; requests with it get 401 from now on."""
-    return KeyOut.model_validate(await container.admin.revoke_key(key_id))
+    return KeyOut.model_validate(await container.admin.revoke_key(key_id, actor=actor))
+
+
+@router.get("/audit", response_model=AuditPage, responses=problem_responses(401, 403, 422, 429))
+async def audit(
+    container: ContainerDep,
+    _: AdminDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Records per page.")] = 100,
+    tenant_id: Annotated[
+        str | None, Query(pattern=TENANT_ID_PATTERN, description="Only this tenant's.")
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[1-9][0-9]{0,17}$", description="`next_cursor` of a page.")
+    ] = None,
+) -> AuditPage:
+    """Changes to tenants and keys (HTTP and CLI alike), newest first: who, what, when."""
+    rows = await container.admin.audit(
+        limit=limit, before=None if cursor is None else int(cursor), tenant_id=tenant_id
+    )
+    records = [AuditRecordOut.model_validate(row) for row in rows]
+    more = len(records) == limit and records[-1].id > 1
+    return AuditPage(records=records, next_cursor=str(records[-1].id) if more else None)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -23,6 +24,9 @@ from agenthost.store.repositories import runs
 from agenthost.store.tables import RunRow
 
 router = APIRouter(prefix="/v1", tags=["background runs"])
+
+MAX_EVENT_ID = 2**63 - 1
+EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 EVENTS_DESCRIPTION = (
     "Server-sent events of a background run, from the start or after the event id in "
@@ -80,7 +84,9 @@ async def run_events(
     run_id: RunId,
     container: ContainerDep,
     principal: RunsReader,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this event id.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Resume after this event id.")
+    ] = None,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
 ) -> StreamingResponse:
     """Follow a background run of the caller's tenant (needs `runs:read`)."""
@@ -99,7 +105,7 @@ async def run_events(
 def _resume_point(last_event_id: str | None) -> int:
     if last_event_id is None:
         return 0
-    if not last_event_id.isdigit():
+    if EVENT_ID.fullmatch(last_event_id) is None:
         raise ValidationFailed.for_field(
             "Last-Event-ID", "must be an event id from this stream", "event_id"
         )
@@ -113,18 +119,19 @@ async def _follow(
     settings = container.settings
     idle_s = 0.0
     while True:
+        # Asked first: if the last event was stored already, this read returns all the rest.
+        ended = await background.events.ended(run.id)
         rows = await background.events_after(run.id, last_id)
         for event in rows:
             last_id = event.id
             yield encode(event.type, event.data, event.id)
             if event.key == END:
                 return
+        if ended:  # the client resumed after the last event
+            return
         if rows:
             idle_s = 0.0
             continue
-        # Nothing new: the stream also ends if the client resumed after the last event.
-        if await background.events.ended(run.id):
-            return
         if idle_s >= settings.sse_keepalive_s:
             yield KEEPALIVE
             idle_s = 0.0

@@ -80,7 +80,7 @@ async def create_run(
     """Run an agent (needs the `runs:write` scope)."""
     run_request = RunRequest(
         agent=agent,
-        input=body.input,
+        input=body.conversation(),
         principal=principal,
         session_id=body.session_id,
         metadata=body.metadata,

@@ -49,3 +49,22 @@ class KeyCreated(KeyOut):
 
 class KeyList(BaseModel):
     keys: list[KeyOut]
+
+
+class AuditRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str = Field(description="The API key id that acted, `cli`, or `dev` (dev mode).")
+    actor_tenant: str | None = Field(description="The acting key's tenant.")
+    action: str = Field(description="`tenant.create`, `tenant.update`, `key.create`, `key.revoke`.")
+    tenant_id: str
+    target: str = Field(description="The tenant or key id acted on.")
+    changes: dict[str, Any] = Field(description="The fields set (never a key or its hash).")
+    request_id: str | None
+
+
+class AuditPage(BaseModel):
+    records: list[AuditRecordOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for older records.")

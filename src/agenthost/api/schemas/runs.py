@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 MAX_METADATA_ITEMS = 16
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -12,14 +22,55 @@ MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 MetadataValue = Annotated[str, StringConstraints(max_length=512)]
 
 
+MAX_CONVERSATION_ITEMS = 1000
+
+
+class InputText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["input_text"]
+    text: str
+
+
+class InputImage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["input_image"]
+    image_url: str = Field(
+        pattern=r"^(https://|data:image/)", description="An https URL or a data: URL."
+    )
+    detail: Literal["auto", "low", "high"] = "auto"
+
+
+ContentPart = Annotated[InputText | InputImage, Field(discriminator="type")]
+
+
+class InputMessage(BaseModel):
+    """One message of a conversation input (assistant messages are plain text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str | Annotated[list[ContentPart], Field(min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _assistant_text_only(self) -> InputMessage:
+        if self.role == "assistant" and not isinstance(self.content, str):
+            raise ValueError("assistant messages carry their text as a string")
+        return self
+
+
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input: str = Field(
-        min_length=1,
-        pattern=r"\S",
-        description="The user's message. Control characters other than newline and tab are "
-        "removed; the length limit is the server's `max_input_chars` setting.",
+    input: (
+        Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)]
+    ) = Field(
+        description="The user's message, or a conversation (messages with text or, for agents "
+        "that accept them, image parts). The agent's input policy applies: control characters "
+        "other than newline and tab are removed, text is Unicode-normalised, lengths are "
+        "limited (by default the server's `max_input_chars`); text is never HTML-escaped.",
     )
     session_id: str | None = Field(
         default=None,
@@ -55,6 +106,34 @@ class RunCreate(BaseModel):
         if self.webhook_url is not None and not self.background:
             raise ValueError("webhook_url needs background: true")
         return self
+
+    @field_validator("input", mode="wrap")
+    @classmethod
+    def _one_input_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Report a bad input as one error of the shape that was sent (a string or a
+        conversation), not one per shape it might have been."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if not isinstance(value, str | list):
+                raise PydanticCustomError(
+                    "input_type", "must be a string or a list of messages"
+                ) from None
+            sent_list = isinstance(value, list)
+            errors = exc.errors()
+            error = next(
+                (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
+                errors[0],
+            )
+            where = ".".join(str(part) for part in error["loc"][1:])
+            message = f"{where}: {error['msg']}" if where else error["msg"]
+            raise PydanticCustomError(error["type"], "{message}", {"message": message}) from None
+
+    def conversation(self) -> str | list[dict[str, Any]]:
+        """The input as the Agents SDK takes it."""
+        if isinstance(self.input, str):
+            return self.input
+        return [message.model_dump(exclude_defaults=False) for message in self.input]
 
 
 class UsageOut(BaseModel):

@@ -30,9 +30,14 @@ async def beat(tx: AsyncSession, executor_id: str, instance: str, now: datetime)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def silent_since(tx: AsyncSession, cutoff: datetime) -> Sequence[ExecutorRow]:
-    """Executors whose last heartbeat is older than ``cutoff``."""
-    return (await tx.scalars(select(ExecutorRow).where(ExecutorRow.heartbeat_at < cutoff))).all()
+async def silent_since(
+    tx: AsyncSession, cutoff: datetime, app_version: str
+) -> Sequence[ExecutorRow]:
+    """Executors of ``app_version`` whose last heartbeat is older than ``cutoff``."""
+    statement = select(ExecutorRow).where(
+        ExecutorRow.heartbeat_at < cutoff, ExecutorRow.app_version == app_version
+    )
+    return (await tx.scalars(statement)).all()
 
 
 async def claim(tx: AsyncSession, executor_id: str, instance: str) -> bool:

@@ -17,13 +17,14 @@ async def insert(tx: AsyncSession, row: RunRow) -> None:
     await tx.flush()
 
 
-async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> None:
-    await tx.execute(
+async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
+    result = await tx.execute(
         update(RunRow)
         .where(RunRow.id == run_id, RunRow.tenant_id == tenant_id)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def finish_open(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
@@ -119,7 +120,7 @@ async def background_counts(tx: AsyncSession) -> dict[str, int]:
         .where(RunRow.mode == "background", RunRow.status.in_(("queued", "running")))
         .group_by(RunRow.status)
     )
-    return {status: count for status, count in result.tuples()}
+    return {status: count for status, count in result.all()}
 
 
 async def get(tx: AsyncSession, tenant_id: str, run_id: str) -> RunRow | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ class MockLLMStats:
     completed_calls: Counter[str] = field(default_factory=Counter)
     """Answers delivered in full, per call: ``<last user text>#<conversation items>``. A call
     answered twice was repeated by its client (a resumed run must not do that)."""
+    per_key: Counter[str] = field(default_factory=Counter)
+    """Requests per API key presented, by :func:`key_fingerprint` (never the key itself)."""
 
     def reset(self) -> None:
         """Zero every counter except ``in_flight`` (those requests are still running)."""
@@ -32,6 +35,7 @@ class MockLLMStats:
         self.per_endpoint.clear()
         self.per_status.clear()
         self.faults.clear()
+        self.per_key.clear()
         self.disconnects = 0
 
     def snapshot(self) -> dict[str, Any]:
@@ -44,7 +48,21 @@ class MockLLMStats:
             "disconnects": self.disconnects,
             "in_flight": self.in_flight,
             "completed_calls": dict(self.completed_calls),
+            "per_key": dict(self.per_key),
         }
+
+
+def key_fingerprint(api_key: str) -> str:
+    """The first 12 hex digits of the key's SHA-256: tells keys apart without holding them."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:12]
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token if scheme.lower() == "bearer" else None
+    return None
 
 
 class StatsMiddleware:
@@ -62,6 +80,9 @@ class StatsMiddleware:
         stats = self.stats
         stats.total_requests += 1
         stats.per_endpoint[f"{scope['method']} {path}"] += 1
+        token = _bearer(scope)
+        if token is not None:
+            stats.per_key[key_fingerprint(token)] += 1
         stats.in_flight += 1
 
         async def counting_send(message: Message) -> None:

@@ -1,0 +1,70 @@
+"""The OpenAPI document, completed with the errors that layers outside the routes produce.
+
+Routes document their own errors (:func:`~agenthost.api.schemas.problem.problem_responses`).
+What every operation can answer besides — 401/403/429 from authentication and rate limits,
+431 for oversized headers, 400/408/413 for a body that is not JSON, stalled or too large, 422
+for invalid parameters — is added here,
+once, and every error is documented as what it is: an ``application/problem+json`` document
+(FastAPI's own 422 schema, which agenthost never sends, is replaced).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from agenthost.api.middleware.auth import PUBLIC_PATHS
+from agenthost.api.schemas.problem import problem_responses
+
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve the completed document at ``app.openapi_url`` (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            complete_errors(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def complete_errors(document: dict[str, Any]) -> None:
+    """Add the cross-cutting error responses to every operation of ``document``, in place."""
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in sorted(_statuses(path, operation)):
+                entry = responses.get(str(status))
+                if entry is None or "application/problem+json" not in entry.get("content", {}):
+                    responses[str(status)] = _problem_entry(status)
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        schemas.pop(name, None)
+
+
+def _statuses(path: str, operation: dict[str, Any]) -> set[int]:
+    statuses: set[int] = {431}
+    if operation.get("requestBody"):
+        statuses |= {400, 408, 413, 422}
+    if operation.get("parameters"):
+        statuses.add(422)
+    if path not in PUBLIC_PATHS:
+        statuses |= {401, 403, 429}
+    return statuses
+
+
+def _problem_entry(status: int) -> dict[str, Any]:
+    entry = dict(problem_responses(status)[status])
+    entry.pop("model")
+    return entry
