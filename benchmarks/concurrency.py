@@ -103,8 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     os.sched_setaffinity(0, {SERVER_CORE})
     with MockLLMServer(MockLLMConfig(latency_ms=args.latency_ms)) as mock:
-        assert mock._process is not None
-        os.sched_setaffinity(mock._process.pid, other_cores())
+        os.sched_setaffinity(mock.pid, other_cores())
         with tempfile.TemporaryDirectory() as tmp:
             config = settings(Path(tmp), mock.base_url, args.runs)
             result = asyncio.run(run_all(config, args.runs))

@@ -125,8 +125,7 @@ def mock_first_chunk(base_url: str, runs: int) -> float:
 def run(seconds: float, postgres: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with MockLLMServer() as mock, tempfile.TemporaryDirectory() as tmp:
-        assert mock._process is not None
-        os.sched_setaffinity(mock._process.pid, other_cores())
+        os.sched_setaffinity(mock.pid, other_cores())
         chat = json.dumps(
             {
                 "model": MODEL,
@@ -136,8 +135,7 @@ def run(seconds: float, postgres: bool) -> dict[str, Any]:
                 ],
             }
         )
-        mock_pid = mock._process.pid
-        results["mock"] = measure(f"{mock.base_url}/chat/completions", chat, seconds, mock_pid)
+        results["mock"] = measure(f"{mock.base_url}/chat/completions", chat, seconds, mock.pid)
 
         port = free_port()
         guide = start(

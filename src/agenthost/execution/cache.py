@@ -65,12 +65,13 @@ class ResultCache:
             return answered(state, value)
         flight = asyncio.get_running_loop().create_future()
         self._flights[key] = flight
+        result: bytes | None = None  # stays None if the run fails or is cancelled
         try:
-            outcome, value = await self._compute(state, backend, key, compute)
+            outcome, result = await self._compute(state, backend, key, compute)
             return outcome
         finally:
             del self._flights[key]
-            flight.set_result(value)
+            flight.set_result(result)
 
     async def _compute(
         self,

@@ -103,6 +103,13 @@ class MockLLMServer:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def pid(self) -> int:
+        """The server process's id (to pin it to CPU cores, measure its CPU time, ...)."""
+        if self._process is None:
+            raise RuntimeError("the mock LLM server is not running")
+        return self._process.pid
+
+    @property
     def base_url(self) -> str:
         """What to give an OpenAI client as ``base_url``."""
         return f"{self.url}/v1"
