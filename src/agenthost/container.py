@@ -13,7 +13,11 @@ from agents import Agent, set_tracing_export_api_key
 from pydantic import SecretStr
 from redis.asyncio import ConnectionPool
 
+from agenthost.cache.backend import CacheBackend
+from agenthost.cache.memory import MemoryCache
+from agenthost.cache.redis_store import RedisCache
 from agenthost.execution.admission import Admission
+from agenthost.execution.cache import ResultCache
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.runner import AgentRunner
@@ -166,7 +170,8 @@ def _build(
     telemetry = RunTelemetry(tracing, metrics)
     admission = Admission(settings, registry, lifecycle, ledger, sessions)
     settlement = Settlement(lifecycle, ledger, telemetry)
-    pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement, telemetry)
+    cache = ResultCache(_cache_backend(settings, redis_pool, metrics), metrics)
+    pipeline = Pipeline(admission, cache, AgentRunner(settings, provider), settlement, telemetry)
     background = (
         BackgroundRuns(
             read_at_startup(settings, secrets, db),
@@ -199,6 +204,22 @@ def _build(
         background=background,
         tracing=tracing,
         metrics=metrics,
+    )
+
+
+def _cache_backend(
+    settings: Settings, redis_pool: ConnectionPool | None, metrics: Metrics
+) -> CacheBackend | None:
+    if settings.cache_backend == "off":
+        return None
+    if settings.cache_backend == "redis" and redis_pool is not None:
+        return RedisCache(redis_pool, ttl_s=settings.cache_ttl_s)
+    return MemoryCache(
+        policy=settings.cache_policy,
+        ttl_s=settings.cache_ttl_s,
+        max_entries=settings.cache_max_entries,
+        max_bytes=settings.cache_max_bytes,
+        on_evict=metrics.cache_evictions.inc,
     )
 
 

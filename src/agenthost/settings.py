@@ -73,6 +73,10 @@ class DeploymentSettings(BaseModel):
     """Upper bound of open HTTP connections to this endpoint."""
     max_keepalive_connections: int = Field(default=20, ge=0)
     """Idle connections kept open for reuse."""
+    keepalive_expiry_s: float = Field(default=4.0, gt=0)
+    """Idle connections are closed after this long. Keep it below the endpoint's own idle
+    timeout (5 s for many servers), or a request may be sent on a connection the endpoint is
+    closing at that moment (a retried connection error)."""
     connect_timeout_s: float = Field(default=5.0, gt=0)
     """TCP/TLS connect timeout."""
     read_timeout_s: float = Field(default=120.0, gt=0)
@@ -224,6 +228,21 @@ class Settings(BaseSettings):
     max_turns: int = Field(default=10, ge=1, le=1000)
     """Default maximum agent turns per run (agents may set their own)."""
 
+    # --- result cache --------------------------------------------------------------------
+    cache_backend: Literal["memory", "redis", "off"] = "memory"
+    """Where results of agents registered ``cacheable=True`` are kept: ``memory`` (each
+    process its own), ``redis`` (shared by every replica; needs ``redis_url``) or ``off``."""
+    cache_policy: Literal["lru", "lfu", "fifo"] = "lru"
+    """Which entry the memory cache evicts at a bound: least recently used, least frequently
+    used, or oldest written. (With Redis, its ``maxmemory-policy`` decides.)"""
+    cache_ttl_s: float = Field(default=300.0, gt=0)
+    """How long a cached result is served after it was produced."""
+    cache_max_entries: int = Field(default=10_000, ge=1)
+    """Most results the memory cache holds (per process)."""
+    cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest total size of the memory cache's encoded results (per process); a result
+    larger than this is not cached."""
+
     # --- background runs (DBOS Transact) -------------------------------------------------
     background_runs: bool = True
     """Accept ``background: true`` runs. Off: they are refused with 501 and DBOS is not
@@ -328,8 +347,15 @@ class Settings(BaseSettings):
     """Backoff base: attempt n waits up to base * 2**(n-1) (full jitter)."""
     retry_max_delay_s: float = Field(default=20.0, gt=0)
     """Cap of one backoff wait (a longer ``Retry-After`` from the server still wins)."""
+    routing_strategy: Literal["round_robin", "least_in_flight", "lowest_latency"] = "round_robin"
+    """How calls for a model are spread over its deployments (each by its ``weight``):
+    smooth weighted round-robin, fewest calls in progress, or lowest average latency (EWMA).
+    A retriable failure fails over to another deployment at once either way."""
     breaker_failure_threshold: int = Field(default=5, ge=1)
     """Failures within the window that open a deployment's circuit."""
+    breaker_failure_ratio: float = Field(default=0.5, ge=0, le=1)
+    """Least share of failed calls among those ending within the window for the circuit to
+    open (0: the failure count alone decides)."""
     breaker_window_s: float = Field(default=30.0, gt=0)
     """Sliding window over which failures are counted."""
     breaker_cooldown_s: float = Field(default=15.0, gt=0)
@@ -356,6 +382,8 @@ class Settings(BaseSettings):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"deployment names must be unique; repeated: {duplicates}")
+        if self.cache_backend == "redis" and self.redis_url is None:
+            raise ValueError("cache_backend 'redis' needs redis_url")
         if self.dev_mode and self.environment == "production":
             raise ValueError("dev_mode (no API keys) is refused when environment is production")
         if self.dev_mode and self.host not in LOOPBACK_HOSTS:

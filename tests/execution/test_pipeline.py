@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,11 +12,9 @@ from agents import Agent, GuardrailFunctionOutput, OutputGuardrail, function_too
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from agents.usage import Usage
 
-from agenthost.container import Container, build_container
+from agenthost.container import Container
 from agenthost.errors import AgentHostError, ErrorCode, ShuttingDown
 from agenthost.execution.types import RunRequest
-from agenthost.registry import AgentRegistry
-from agenthost.settings import Settings
 from agenthost.store.repositories import runs
 from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, Tenant
 
@@ -34,31 +32,6 @@ DEV = Principal(Tenant(DEV_TENANT), None, frozenset(Scope))
 
 def req(agent: str = "a") -> RunRequest:
     return RunRequest(agent=agent, input="go", principal=DEV)
-
-
-@pytest.fixture
-async def containers() -> AsyncIterator[list[Container]]:
-    """Containers built by the test, closed after it."""
-    built: list[Container] = []
-    yield built
-    for container in built:
-        await container.aclose()
-
-
-@pytest.fixture
-def container_for(containers: list[Container]) -> Callable[..., Awaitable[Container]]:
-    """Start a container (dev mode: its dev tenant exists) serving one agent."""
-
-    async def build(agent: Agent[Any], **policy: Any) -> Container:
-        registry = AgentRegistry()
-        registry.register(agent, **policy)
-        container = build_container(Settings(demo_model=True), registry=registry)
-        containers.append(container)
-        await container.start()
-        container.lifecycle.ready = True
-        return container
-
-    return build
 
 
 @pytest.fixture

@@ -75,3 +75,26 @@ def test_released_probe_lets_another_through() -> None:
     assert breaker.allow()
     breaker.release_probe()
     assert breaker.allow()
+
+
+def test_with_a_ratio_failures_among_many_successes_do_not_open() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("dep", BreakerConfig(3, 10.0, 5.0, failure_ratio=0.5), clock)
+    for _ in range(4):
+        breaker.record_success()
+    for _ in range(3):
+        breaker.record_failure()
+    assert breaker.state is BreakerState.CLOSED  # 3 of 7 calls failed
+    breaker.record_failure()
+    assert breaker.state is BreakerState.OPEN  # 4 of 8
+
+
+def test_successes_outside_the_window_do_not_dilute_failures() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker("dep", BreakerConfig(3, 10.0, 5.0, failure_ratio=0.5), clock)
+    for _ in range(100):
+        breaker.record_success()
+    clock.now += 11
+    for _ in range(3):
+        breaker.record_failure()
+    assert breaker.state is BreakerState.OPEN

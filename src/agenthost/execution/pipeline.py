@@ -1,10 +1,9 @@
 """The one execution pipeline. Every run — HTTP, SSE, CLI — goes through here.
 
-Stage order (DESIGN.md): admission (with the quota reservation) → deadline → runner →
-settlement. Background runs are admitted when queued and executed later by ``jobs/``, through
-:meth:`Pipeline.execute`. Later stages (the cache) slot in here and nowhere else. Between
-admission and entering settlement there is no ``await``, so no cancellation can land in
-between and leave a reservation unsettled.
+Stage order (DESIGN.md): admission (with the quota reservation) → result cache → deadline →
+runner → settlement. Background runs are admitted when queued and executed later by
+``jobs/``, through :meth:`Pipeline.execute`. Between admission and entering settlement there
+is no ``await``, so no cancellation can land in between and leave a reservation unsettled.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from opentelemetry.trace import Span
 
 from agenthost.execution import deadline
 from agenthost.execution.admission import Admission
+from agenthost.execution.cache import ResultCache
 from agenthost.execution.events import translate
 from agenthost.execution.runner import AgentRunner, agent_name, jsonable_output
 from agenthost.execution.settlement import Settlement
@@ -28,11 +28,13 @@ class Pipeline:
     def __init__(
         self,
         admission: Admission,
+        cache: ResultCache,
         runner: AgentRunner,
         settlement: Settlement,
         telemetry: RunTelemetry,
     ) -> None:
         self._admission = admission
+        self._cache = cache
         self._runner = runner
         self._settlement = settlement
         self._telemetry = telemetry
@@ -54,9 +56,7 @@ class Pipeline:
     async def _execute(self, state: RunState, span: Span, runner: AgentRunner) -> RunOutcome:
         state.span = span
         async with self._settlement.settling(state):
-            async with deadline.enforce(state):
-                result = await runner.run(state)
-            return _finish(state, result)
+            return await self._cache.through(state, lambda: _run(state, runner))
 
     async def open_stream(self, request: RunRequest) -> RunStream:
         """Admit now (so refusals surface before streaming starts); stream with ``events()``.
@@ -74,18 +74,17 @@ class Pipeline:
         return RunStream(self._runner, self._settlement, state, self._telemetry)
 
 
+async def _run(state: RunState, runner: AgentRunner) -> RunOutcome:
+    async with deadline.enforce(state):
+        result = await runner.run(state)
+    return _finish(state, result)
+
+
 def _finish(state: RunState, result: RunResultBase) -> RunOutcome:
     """The outcome of a finished run, also kept on the state for its record."""
     state.output = jsonable_output(result.final_output)
     state.last_agent = agent_name(result.last_agent)
-    return RunOutcome(
-        run_id=state.request.run_id,
-        agent=state.entry.name,
-        output=state.output,
-        usage=state.usage,
-        duration_ms=round(state.elapsed_ms(), 1),
-        last_agent=state.last_agent,
-    )
+    return state.outcome()
 
 
 class RunStream:

@@ -76,7 +76,7 @@ class Settlement:
         }
         try:
             logger.info("run %s", state.status, extra=fields)
-            self._telemetry.settled(state)
+            self._telemetry.settled(state, cached=state.cached)
             await to_completion(self._ledger.close(state))
         except Exception:
             # The outcome stands; the usage is at least in this log line.

@@ -129,6 +129,8 @@ class RunState:
     output: Any = None
     """The JSON-ready final output, once the run succeeded."""
     last_agent: str | None = None
+    cached: bool = False
+    """The run was answered from the result cache (no model call)."""
     reservation: Reservation | None = None
     """What admission reserved for the run; settlement gives it back."""
     abort: Callable[[AgentHostError], None] | None = None
@@ -155,3 +157,15 @@ class RunState:
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
+
+    def outcome(self) -> RunOutcome:
+        """The outcome of the run, once it succeeded."""
+        return RunOutcome(
+            run_id=self.request.run_id,
+            agent=self.entry.name,
+            output=self.output,
+            usage=self.usage,
+            duration_ms=round(self.elapsed_ms(), 1),
+            last_agent=self.last_agent or "",
+            cached=self.cached,
+        )

@@ -1,8 +1,10 @@
 """A circuit breaker per model deployment: closed → open → half-open → closed.
 
 Failures are counted per dependency (one breaker per deployment) in a sliding time window.
-When ``failure_threshold`` failures fall inside ``window_s`` the circuit opens and calls fail
-fast for ``cooldown_s``; then one probe is let through (half-open). The probe's success closes
+When ``failure_threshold`` failures fall inside ``window_s`` and they are at least
+``failure_ratio`` of the calls that ended in it (so that a busy deployment is not cut off for
+a handful of failures among thousands of successes), the circuit opens and calls fail fast for
+``cooldown_s``; then one probe is let through (half-open). The probe's success closes
 the circuit, its failure opens it again for another cool-down.
 """
 
@@ -29,6 +31,8 @@ class BreakerConfig:
     failure_threshold: int = 5
     window_s: float = 30.0
     cooldown_s: float = 15.0
+    failure_ratio: float = 0.0
+    """Least share of failures among the calls in the window that opens the circuit."""
 
 
 class CircuitBreaker:
@@ -46,6 +50,8 @@ class CircuitBreaker:
         self._config = config
         self._clock = clock
         self._failures: deque[float] = deque()
+        self._successes: deque[float] = deque()
+        """When calls succeeded within the window (kept only when a ratio is configured)."""
         self._state = BreakerState.CLOSED
         self._opened_at = 0.0
         self._probe_in_flight = False
@@ -85,7 +91,12 @@ class CircuitBreaker:
         if self._state is BreakerState.HALF_OPEN:
             self._probe_in_flight = False
             self._failures.clear()
+            self._successes.clear()
             self._transition(BreakerState.CLOSED)
+        elif self._config.failure_ratio > 0:
+            now = self._clock()
+            self._successes.append(now)
+            _prune(self._successes, now - self._config.window_s)
 
     def record_failure(self) -> None:
         now = self._clock()
@@ -96,9 +107,12 @@ class CircuitBreaker:
         if self._state is BreakerState.OPEN:
             return
         self._failures.append(now)
-        while self._failures and self._failures[0] <= now - self._config.window_s:
-            self._failures.popleft()
-        if len(self._failures) >= self._config.failure_threshold:
+        _prune(self._failures, now - self._config.window_s)
+        _prune(self._successes, now - self._config.window_s)
+        failures = len(self._failures)
+        if failures >= self._config.failure_threshold and failures >= (
+            self._config.failure_ratio * (failures + len(self._successes))
+        ):
             self._open(now)
 
     def release_probe(self) -> None:
@@ -108,6 +122,7 @@ class CircuitBreaker:
     def _open(self, now: float) -> None:
         self._opened_at = now
         self._failures.clear()
+        self._successes.clear()
         self._transition(BreakerState.OPEN)
 
     def _transition(self, state: BreakerState) -> None:
@@ -117,3 +132,8 @@ class CircuitBreaker:
             self._state = state
             if self._on_change is not None:
                 self._on_change(self.name, state)
+
+
+def _prune(moments: deque[float], before: float) -> None:
+    while moments and moments[0] <= before:
+        moments.popleft()

@@ -24,6 +24,7 @@ def build_client(deployment: DeploymentSettings, api_key: KeySource) -> AsyncOpe
         limits=httpx2.Limits(
             max_connections=deployment.max_connections,
             max_keepalive_connections=deployment.max_keepalive_connections,
+            keepalive_expiry=deployment.keepalive_expiry_s,
         ),
         timeout=httpx2.Timeout(
             deployment.read_timeout_s,

@@ -62,6 +62,7 @@ class AgentHostModelProvider(ModelProvider):
             failure_threshold=settings.breaker_failure_threshold,
             window_s=settings.breaker_window_s,
             cooldown_s=settings.breaker_cooldown_s,
+            failure_ratio=settings.breaker_failure_ratio,
         )
         self.breakers = {
             d.name: CircuitBreaker(
@@ -138,6 +139,7 @@ class AgentHostModelProvider(ModelProvider):
                 )
                 for d in chosen
             ],
+            self._settings.routing_strategy,
         )
         retries = self._metrics.model_retries
 

@@ -72,16 +72,17 @@ class Database:
         if password is not None:
             self.url = self.url.set(password=password)
         # Parameters hold prompts, outputs and session items: keep them out of error messages.
-        options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": not log_parameters}
+        options: dict[str, Any] = {"hide_parameters": not log_parameters}
         if self.is_sqlite:
             assert self.url.database is not None
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             # SQLite has one writer at a time. With one connection per process, transactions
             # queue in the event loop instead of in SQLite's busy handler, which sleeps and
             # retries (a p99 of a second under load); other processes still use that handler.
+            # A file has no connection to lose: no ping before each checkout.
             options.update(pool_size=1, max_overflow=0)
         else:
-            options.update(pool_size=pool_size, max_overflow=pool_size)
+            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

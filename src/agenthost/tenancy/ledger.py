@@ -179,6 +179,7 @@ class Ledger:
                 output_tokens=usage.output_tokens,
                 total_tokens=usage.total_tokens,
                 last_agent=state.last_agent,
+                cached=state.cached,
                 error_code=state.error_code,
                 error_message=state.error_message,
                 # A background run's output is read from its record: it is always kept.

@@ -19,7 +19,10 @@ async def insert(tx: AsyncSession, row: RunRow) -> None:
 
 async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
     result = await tx.execute(
-        update(RunRow).where(RunRow.id == run_id, RunRow.tenant_id == tenant_id).values(**values)
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.tenant_id == tenant_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -44,7 +44,7 @@ def run_mock_llm(
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)
-    sock.listen(128)
+    sock.listen(4096)  # benchmarks open thousands of connections at once
     app = create_mock_llm_app(config or MockLLMConfig())
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=1)
@@ -101,6 +101,13 @@ class MockLLMServer:
         if self.port is None:
             raise RuntimeError("the mock LLM server is not running")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """The server process's id (to pin it to CPU cores, measure its CPU time, ...)."""
+        if self._process is None:
+            raise RuntimeError("the mock LLM server is not running")
+        return self._process.pid
 
     @property
     def base_url(self) -> str:
