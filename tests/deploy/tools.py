@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,14 @@ def settings_from_environment(
     for name, value in environment.items():
         monkeypatch.setenv(name, str(value))
     return load_settings()
+
+
+def check_jsonschema(builtin_schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """``check-jsonschema`` with one of the schemas it ships (validated offline)."""
+    executable = Path(sys.executable).with_name("check-jsonschema")
+    return subprocess.run(
+        [str(executable), "--builtin-schema", builtin_schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
