@@ -62,7 +62,9 @@ def test_agenthost_services_run_read_only_with_valid_settings(
     for name in AGENTHOST_SERVICES:
         service = services[name]
         assert service["read_only"] is True and service["tmpfs"] == ["/tmp"], name
-        environment = {k: v for k, v in service["environment"].items() if k.startswith("AGENTHOST_")}
+        environment = {
+            k: v for k, v in service["environment"].items() if k.startswith("AGENTHOST_")
+        }
         settings = settings_from_environment(monkeypatch, environment)
         grace_s = int(service["stop_grace_period"].removesuffix("s"))
         assert grace_s >= settings.shutdown_grace_s + 5, name

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx2
@@ -33,8 +32,8 @@ def instructions() -> list[tuple[str, str]]:
     """The Dockerfile's instructions as (keyword, arguments), continuation lines joined."""
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
     parsed = []
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if line and not line.startswith("#"):
             keyword, _, arguments = line.partition(" ")
             parsed.append((keyword.upper(), arguments.strip()))

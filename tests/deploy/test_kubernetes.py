@@ -179,7 +179,8 @@ def test_the_service_monitor_scrapes_the_api_service() -> None:
     monitor = one(resources, "ServiceMonitor", "agenthost-api")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     service = one(resources, "Service", "agenthost-api")
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
     ports = {p["name"] for p in service["spec"]["ports"]}
     for endpoint in monitor["spec"]["endpoints"]:
         assert endpoint["port"] in ports
