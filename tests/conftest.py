@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from agenthost.api.app import create_app
+from agenthost.jobs.engine import migrate_system_database
 from agenthost.registry import AgentRegistry
 from agenthost.settings import DeploymentSettings, Settings
 from agenthost.store.database import Database
@@ -36,11 +37,13 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def migrate(url: str) -> None:
+    """What ``agenthost db upgrade`` does: our schema, then DBOS's (for background runs)."""
     db = Database(url)
     try:
         await upgrade(db)
     finally:
         await db.aclose()
+    await asyncio.to_thread(migrate_system_database, Settings(database_url=url))
 
 
 @pytest.fixture
@@ -80,6 +83,7 @@ def _isolated_environment(
             monkeypatch.delenv(name)
     database = tmp_path_factory.mktemp("db") / "agenthost.db"
     shutil.copyfile(migrated_sqlite, database)
+    shutil.copyfile(migrated_sqlite.with_suffix(".dbos.db"), database.with_suffix(".dbos.db"))
     monkeypatch.setenv("AGENTHOST_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("AGENTHOST_DEV_MODE", "true")
     # Background runs start DBOS (one per process): only their own tests turn them on.

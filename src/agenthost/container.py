@@ -119,7 +119,7 @@ def open_database(settings: Settings, secrets: SecretStore) -> Database:
     )
 
 
-def _read_at_startup(settings: Settings, secrets: SecretStore, db: Database) -> Settings:
+def read_at_startup(settings: Settings, secrets: SecretStore, db: Database) -> Settings:
     """``settings`` with the secrets that are read once (database URLs, the webhook signing
     key) resolved, for the background runs, which read them from their settings."""
     update: dict[str, Any] = {"database_url": SecretStr(db.url.render_as_string(False))}
@@ -169,7 +169,7 @@ def _build(
     pipeline = Pipeline(admission, AgentRunner(settings, provider), settlement, telemetry)
     background = (
         BackgroundRuns(
-            _read_at_startup(settings, secrets, db),
+            read_at_startup(settings, secrets, db),
             db,
             provider,
             admission,

@@ -14,10 +14,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from dbos import error as dbos_error
 from sqlalchemy.engine import URL
 
 from agenthost import __version__
-from agenthost.settings import Settings
+from agenthost.settings import ConfigError, Settings
 from agenthost.store.database import database_url
 
 QUEUE = "agenthost-runs"
@@ -42,6 +43,11 @@ def system_database_url(settings: Settings) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def migrate_system_database(settings: Settings) -> None:
+    """Create or upgrade DBOS's tables (part of ``agenthost db upgrade``; never at start-up)."""
+    DBOS.migrate(system_database_url(settings))
+
+
 class DurableEngine:
     def __init__(self, settings: Settings, executor_id: str) -> None:
         self._settings = settings
@@ -60,6 +66,8 @@ class DurableEngine:
             "executor_id": self.executor_id,
             "log_level": "WARNING",
             "sys_db_pool_size": max(4, settings.database_pool_size),
+            # Migrations are a deploy step (`agenthost db upgrade`), not every replica's start.
+            "run_migrations": False,
         }
         DBOS(config=config)
         try:
@@ -70,7 +78,12 @@ class DurableEngine:
             self._workflow = DBOS.workflow(name=WORKFLOW)(run)
             if not listen:
                 DBOS.listen_queues([])
-            DBOS.launch()
+            try:
+                DBOS.launch()
+            except dbos_error.DBOSException as exc:
+                raise ConfigError(
+                    f"DBOS's tables are missing or out of date ({exc}); run `agenthost db upgrade`"
+                ) from None
             self._launched = True
             await DBOS.register_queue_async(
                 QUEUE,

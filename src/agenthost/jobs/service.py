@@ -67,7 +67,6 @@ class BackgroundRuns:
         self.active = ActiveRuns(ledger, settings.cancel_poll_s)
         self._webhooks = Webhooks(settings)
         self._workflow = RunWorkflow(
-            settings=settings,
             db=db,
             admission=admission,
             pipeline=pipeline,

@@ -40,7 +40,6 @@ from agenthost.jobs.outcome import webhook_body
 from agenthost.jobs.payload import RunPayload
 from agenthost.jobs.progress import RunEvents
 from agenthost.jobs.webhook import Webhooks
-from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import tenants
 from agenthost.store.tables import RunRow
@@ -78,7 +77,6 @@ async def persistently(work: Callable[[], Awaitable[T]]) -> T:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunWorkflow:
-    settings: Settings
     db: Database
     admission: Admission
     pipeline: Pipeline
