@@ -36,6 +36,12 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def copy_database(template: Path, target: Path) -> None:
+    """A copy of a migrated SQLite database, with the DBOS file beside it."""
+    shutil.copyfile(template, target)
+    shutil.copyfile(template.with_suffix(".dbos.db"), target.with_suffix(".dbos.db"))
+
+
 async def migrate(url: str) -> None:
     """What ``agenthost db upgrade`` does: our schema, then DBOS's (for background runs)."""
     db = Database(url)
@@ -82,8 +88,7 @@ def _isolated_environment(
         if name.startswith("AGENTHOST_") or name.startswith("OPENAI_"):
             monkeypatch.delenv(name)
     database = tmp_path_factory.mktemp("db") / "agenthost.db"
-    shutil.copyfile(migrated_sqlite, database)
-    shutil.copyfile(migrated_sqlite.with_suffix(".dbos.db"), database.with_suffix(".dbos.db"))
+    copy_database(migrated_sqlite, database)
     monkeypatch.setenv("AGENTHOST_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("AGENTHOST_DEV_MODE", "true")
     # Background runs start DBOS (one per process): only their own tests turn them on.

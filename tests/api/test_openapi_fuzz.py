@@ -8,7 +8,6 @@ operation. Any 5xx, or a response that breaks the documented schema, fails.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from agenthost.container import build_container
 from agenthost.settings import Settings
 from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.specs import KeyCreate, Scope, TenantCreate
+from tests.conftest import copy_database
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [
@@ -108,7 +108,7 @@ def served(
 ) -> Iterator[tuple[str, str]]:
     """``(base URL, admin key)`` of a server shared by this module's operations."""
     database = tmp_path_factory.mktemp("fuzz") / "agenthost.db"
-    shutil.copyfile(migrated_sqlite, database)
+    copy_database(migrated_sqlite, database)  # background runs stay on: their routes too
     with pytest.MonkeyPatch.context() as patch:
         for name in [n for n in __import__("os").environ if n.startswith("AGENTHOST_")]:
             patch.delenv(name)
