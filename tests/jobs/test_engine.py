@@ -21,3 +21,14 @@ async def test_a_process_refuses_to_start_without_dbos_tables() -> None:
             await container.start()
     finally:
         await container.aclose()
+
+
+@pytest.mark.integration
+async def test_an_unmigrated_database_is_named_not_crashed_on(postgres_url: str) -> None:
+    container = build_container(
+        Settings(database_url=postgres_url, background_runs=True),
+        registry=build_registry(ToolLog()),
+    )
+    with pytest.raises(ConfigError, match="agenthost db upgrade"):
+        await container.start()
+    await container.aclose()  # nothing registered, nothing to undo: no error

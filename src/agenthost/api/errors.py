@@ -122,7 +122,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     fields = [
         {
             "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
-            "message": e.get("msg", "invalid"),
+            "message": str(e.get("msg", "invalid")).removeprefix("Value error, "),
             "type": e.get("type", "invalid"),
         }
         for e in errors

@@ -125,7 +125,10 @@ async def preflight(settings: Settings) -> None:
     unmigrated database) stop ``serve`` with their message, not in N restarting workers."""
     container = build_container(settings)
     try:
+        background = container.background
         await container.start(background=False)
+        if background is not None and settings.workers == 1:
+            await background.check_identity()
     finally:
         await container.aclose()
 

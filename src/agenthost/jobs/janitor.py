@@ -62,16 +62,24 @@ class Janitor:
     def executor_id(self) -> str:
         return self._engine.executor_id
 
+    async def check_available(self) -> None:
+        """ConfigError if a live process holds this process's executor id."""
+        async with self._db.transaction() as tx:
+            self._refuse_if_held(await executors.get(tx, self.executor_id), utcnow())
+
+    def _refuse_if_held(self, row: ExecutorRow | None, now: datetime) -> None:
+        if row is not None and self._held_by_other(row, now):
+            raise ConfigError(
+                f"executor id {self.executor_id!r} is in use by a live process (pid "
+                f"{row.pid} on {row.host}); give each process its own executor_id "
+                "(AGENTHOST_EXECUTOR_ID)"
+            )
+
     async def register(self) -> None:
         """Record this process under its executor id; ConfigError if a live process has it."""
         now = utcnow()
         async with self._db.transaction() as tx:
-            row = await executors.get(tx, self.executor_id)
-            if row is not None and self._held_by_other(row, now):
-                raise ConfigError(
-                    f"executor id {self.executor_id!r} is in use by a live process (pid "
-                    f"{row.pid} on {row.host}); give each process its own executor_id"
-                )
+            self._refuse_if_held(await executors.get(tx, self.executor_id), now)
             await executors.register(
                 tx,
                 ExecutorRow(

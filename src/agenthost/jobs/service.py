@@ -82,12 +82,14 @@ class BackgroundRuns:
             Janitor(settings, db, self.engine, self.active.suspend_all) if executes else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._registered = False
 
     async def start(self) -> None:
         """Launch DBOS (in the running loop); when executing, also resume this executor's
         unfinished runs and start the janitor and the cancel watcher."""
         if self.janitor is not None:
             await self.janitor.register()
+            self._registered = True
         await self.engine.launch(self._workflow, listen=self.executes)
         if self.janitor is not None:
             self._tasks = [
@@ -102,7 +104,8 @@ class BackgroundRuns:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        if self.janitor is not None:
+        if self.janitor is not None and self._registered:  # (not if start-up failed first)
+            self._registered = False
             try:
                 await self.janitor.retire()
             except DependencyUnavailable as exc:
@@ -111,6 +114,12 @@ class BackgroundRuns:
         # DBOS made its thread pool the loop's default executor and has just shut it down.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         await self._webhooks.aclose()
+
+    async def check_identity(self) -> None:
+        """ConfigError now if a live process holds this process's executor id (so ``serve``
+        says so once, before starting, instead of failing in its start-up hook)."""
+        if self.janitor is not None:
+            await self.janitor.check_available()
 
     async def submit(self, request: RunRequest, webhook_url: str | None = None) -> str:
         """Admit ``request`` and queue it; its run id. The run's month is counted now."""

@@ -56,8 +56,6 @@ def check_url(url: str, settings: Settings) -> str:
     def refuse(message: str, kind: str) -> ValidationFailed:
         return ValidationFailed.for_field("webhook_url", message, kind)
 
-    if settings.webhook_signing_key is None:
-        raise refuse("webhooks need the server's webhook_signing_key setting", "unavailable")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises for a port out of range)
@@ -71,6 +69,8 @@ def check_url(url: str, settings: Settings) -> str:
         literal = parts.hostname == "localhost"
     if literal and not settings.webhook_allow_private:
         raise refuse("private, loopback and link-local addresses are not allowed", "address")
+    if settings.webhook_signing_key is None:
+        raise refuse("webhooks need the server's webhook_signing_key setting", "unavailable")
     return url
 
 
@@ -80,7 +80,7 @@ class Webhooks:
         self._key = key.get_secret_value().encode() if key is not None else b""
         self._allow_private = settings.webhook_allow_private
         self._timeout_s = settings.webhook_timeout_s
-        self._client = httpx2.AsyncClient(timeout=settings.webhook_timeout_s)
+        self._client: httpx2.AsyncClient | None = None  # made at the first delivery
 
     async def deliver(self, url: str, payload: dict[str, Any]) -> int:
         """POST ``payload`` to ``url``, signed; its status, or WebhookRefused."""
@@ -93,6 +93,8 @@ class Webhooks:
             SIGNATURE_HEADER: sign(self._key, int(time.time()), body),
             "X-AgentHost-Run-ID": str(payload.get("run_id", "")),
         }
+        if self._client is None:
+            self._client = httpx2.AsyncClient(timeout=self._timeout_s)
         try:  # the whole attempt is bounded, not only each read (a slow drip of bytes)
             async with asyncio.timeout(self._timeout_s):
                 response = await self._client.post(url, content=body, headers=headers)
@@ -111,4 +113,5 @@ class Webhooks:
             raise WebhookRefused("webhook host resolves to a private address")
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
