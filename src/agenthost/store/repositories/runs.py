@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthost.store.tables import RunRow
@@ -17,28 +17,29 @@ async def insert(tx: AsyncSession, row: RunRow) -> None:
     await tx.flush()
 
 
-async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
+OPEN = ("queued", "running")
+
+
+async def _update(
+    tx: AsyncSession, tenant_id: str, run_id: str, *where: ColumnElement[bool], **values: Any
+) -> bool:
+    """Update the tenant's run if it matches ``where``; whether it did."""
     result = await tx.execute(
         update(RunRow)
-        .where(RunRow.id == run_id, RunRow.tenant_id == tenant_id)
+        .where(RunRow.id == run_id, RunRow.tenant_id == tenant_id, *where)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def finish(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
+    return await _update(tx, tenant_id, run_id, **values)
+
+
 async def finish_open(tx: AsyncSession, tenant_id: str, run_id: str, **values: Any) -> bool:
     """Like :func:`finish`, only if the run is still queued or running."""
-    result = await tx.execute(
-        update(RunRow)
-        .where(
-            RunRow.id == run_id,
-            RunRow.tenant_id == tenant_id,
-            RunRow.status.in_(("queued", "running")),
-        )
-        .values(**values)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await _update(tx, tenant_id, run_id, RunRow.status.in_(OPEN), **values)
 
 
 async def abandon_expired(tx: AsyncSession, now: datetime, code: str, message: str) -> int:
@@ -57,52 +58,46 @@ async def start(
 ) -> Literal["run", "cancel", "ended"]:
     """Mark a queued (or resumed) background run running. ``cancel``: a client asked to
     cancel it; ``ended``: it already ended (cancelled while queued)."""
-    result = await tx.execute(
-        update(RunRow)
-        .where(
-            RunRow.id == run_id,
-            RunRow.tenant_id == tenant_id,
-            RunRow.status.in_(("queued", "running")),
-            RunRow.cancel_requested_at.is_(None),
-        )
-        .values(status="running", expires_at=expires_at)
-    )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if await _update(
+        tx,
+        tenant_id,
+        run_id,
+        RunRow.status.in_(OPEN),
+        RunRow.cancel_requested_at.is_(None),
+        status="running",
+        expires_at=expires_at,
+    ):
         return "run"
     status = await tx.scalar(select(RunRow.status).where(RunRow.id == run_id))
-    return "cancel" if status in ("queued", "running") else "ended"
+    return "cancel" if status in OPEN else "ended"
 
 
 async def request_cancel(tx: AsyncSession, tenant_id: str, run_id: str, now: datetime) -> bool:
     """Ask to cancel a queued or running background run; False if it is not one."""
-    result = await tx.execute(
-        update(RunRow)
-        .where(
-            RunRow.id == run_id,
-            RunRow.tenant_id == tenant_id,
-            RunRow.mode == "background",
-            RunRow.status.in_(("queued", "running")),
-        )
-        .values(cancel_requested_at=func.coalesce(RunRow.cancel_requested_at, now))
+    return await _update(
+        tx,
+        tenant_id,
+        run_id,
+        RunRow.mode == "background",
+        RunRow.status.in_(OPEN),
+        cancel_requested_at=func.coalesce(RunRow.cancel_requested_at, now),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def cancel_queued(
     tx: AsyncSession, tenant_id: str, run_id: str, now: datetime, message: str
 ) -> bool:
     """End a run that is still queued as cancelled; False if it already started."""
-    result = await tx.execute(
-        update(RunRow)
-        .where(RunRow.id == run_id, RunRow.tenant_id == tenant_id, RunRow.status == "queued")
-        .values(
-            status="cancelled",
-            error_code="RUN_CANCELLED",
-            error_message=message,
-            finished_at=now,
-        )
+    return await _update(
+        tx,
+        tenant_id,
+        run_id,
+        RunRow.status == "queued",
+        status="cancelled",
+        error_code="RUN_CANCELLED",
+        error_message=message,
+        finished_at=now,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def cancel_requested(tx: AsyncSession, run_ids: Sequence[str]) -> Sequence[str]:
@@ -117,7 +112,7 @@ async def background_counts(tx: AsyncSession) -> dict[str, int]:
     """How many background runs are queued and running."""
     result = await tx.execute(
         select(RunRow.status, func.count())
-        .where(RunRow.mode == "background", RunRow.status.in_(("queued", "running")))
+        .where(RunRow.mode == "background", RunRow.status.in_(OPEN))
         .group_by(RunRow.status)
     )
     return {status: count for status, count in result.all()}
@@ -175,7 +170,7 @@ async def usage_by_day(
             RunRow.tenant_id == tenant_id,
             RunRow.day >= since_day,
             RunRow.day <= until_day,
-            RunRow.status.not_in(("queued", "running")),
+            RunRow.status.not_in(OPEN),
         )
         .group_by(RunRow.day, RunRow.agent)
         .order_by(RunRow.day, RunRow.agent)
