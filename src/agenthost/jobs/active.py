@@ -71,5 +71,8 @@ class ActiveRuns:
             except DependencyUnavailable as exc:
                 logger.warning("could not check for cancelled runs: %s", exc.message)
                 continue
+            except Exception:  # the watcher must outlive any one failed round
+                logger.exception("cancel watcher round failed")
+                continue
             for run_id in cancelled:
                 self.cancel(run_id)
