@@ -16,6 +16,7 @@ from redis.asyncio import ConnectionPool
 from agenthost.cache.backend import CacheBackend
 from agenthost.cache.memory import MemoryCache
 from agenthost.cache.redis_store import RedisCache
+from agenthost.errors import NotImplementedFeature
 from agenthost.execution.admission import Admission
 from agenthost.execution.cache import ResultCache
 from agenthost.execution.lifecycle import Lifecycle
@@ -61,6 +62,14 @@ class Container:
     """Durable background runs; None when the ``background_runs`` setting is off."""
     tracing: Tracing
     metrics: Metrics
+
+    def background_runs(self) -> BackgroundRuns:
+        """The background-run service; 501 when the ``background_runs`` setting is off."""
+        if self.background is None:
+            raise NotImplementedFeature(
+                "background runs are turned off on this server (the background_runs setting)"
+            )
+        return self.background
 
     async def start(self, *, background: bool = True) -> None:
         """Check what needs the network: the schema is current; dev mode's tenant exists;

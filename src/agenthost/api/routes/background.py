@@ -17,7 +17,7 @@ from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.runs import CancelOut
 from agenthost.api.sse import KEEPALIVE, encode
 from agenthost.container import Container
-from agenthost.errors import Conflict, NotImplementedFeature, RunNotFound, ValidationFailed
+from agenthost.errors import Conflict, RunNotFound, ValidationFailed
 from agenthost.jobs.progress import END
 from agenthost.jobs.service import BackgroundRuns
 from agenthost.store.repositories import runs
@@ -33,14 +33,6 @@ EVENTS_DESCRIPTION = (
     "`Last-Event-ID` (or `after`): `run_started`, `agent_updated`, `tool_called`, "
     "`tool_output`, `handoff`, `text_delta` (a whole message), then `final` or `error`."
 )
-
-
-def _background(container: Container) -> BackgroundRuns:
-    if container.background is None:
-        raise NotImplementedFeature(
-            "background runs are turned off on this server (the background_runs setting)"
-        )
-    return container.background
 
 
 async def _run(container: Container, tenant_id: str, run_id: str) -> RunRow:
@@ -62,7 +54,7 @@ async def cancel_run(
 ) -> CancelOut:
     """Cancel a queued or running background run (needs `runs:write`). A queued run ends at
     once; a running one is stopped where it is, its in-flight model call aborted."""
-    ended = await _background(container).cancel(principal.tenant.id, run_id, request_id)
+    ended = await container.background_runs().cancel(principal.tenant.id, run_id, request_id)
     if ended is None:
         row = await _run(container, principal.tenant.id, run_id)
         raise Conflict(
@@ -90,7 +82,7 @@ async def run_events(
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
 ) -> StreamingResponse:
     """Follow a background run of the caller's tenant (needs `runs:read`)."""
-    background = _background(container)
+    background = container.background_runs()
     row = await _run(container, principal.tenant.id, run_id)
     if row.mode != "background":
         raise Conflict("events are kept for background runs only")

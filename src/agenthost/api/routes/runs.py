@@ -21,7 +21,6 @@ from agenthost.api.schemas.runs import (
 )
 from agenthost.api.sse import sse_response
 from agenthost.container import Container
-from agenthost.errors import NotImplementedFeature
 from agenthost.execution.admission import run_limits
 from agenthost.execution.types import RunRequest
 
@@ -110,11 +109,7 @@ async def _queue(
     container: Container, run_request: RunRequest, webhook_url: str | None
 ) -> JSONResponse:
     container.registry.get(run_request.agent)  # an unknown agent is 404 before anything else
-    if container.background is None:
-        raise NotImplementedFeature(
-            "background runs are turned off on this server (the background_runs setting)"
-        )
-    run_id = await container.background.submit(run_request, webhook_url)
+    run_id = await container.background_runs().submit(run_request, webhook_url)
     location = f"/v1/runs/{run_id}"
     accepted = RunAccepted(
         run_id=run_id,
