@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 
 from agenthost.errors import DependencyUnavailable
 from agenthost.settings import ConfigError
+from agenthost.store.script_postgres import PostgresScripts
+from agenthost.store.script_sqlite import SqliteScripts
+from agenthost.store.scripts import ScriptRunner
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 UNAVAILABLE_RETRY_AFTER_S = 1.0
@@ -75,17 +78,24 @@ class Database:
         options: dict[str, Any] = {"hide_parameters": not log_parameters}
         if self.is_sqlite:
             assert self.url.database is not None
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            # SQLite has one writer at a time. With one connection per process, transactions
-            # queue in the event loop instead of in SQLite's busy handler, which sleeps and
-            # retries (a p99 of a second under load); other processes still use that handler.
-            # A file has no connection to lose: no ping before each checkout.
+            path = self.url.database
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # SQLite has one writer at a time. With one engine connection per process, its
+            # transactions queue in the event loop instead of in SQLite's busy handler, which
+            # sleeps and retries; only the hot path's connection and other processes meet that
+            # handler. A file has no connection to lose: no ping before each checkout.
             options.update(pool_size=1, max_overflow=0)
         else:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        self.scripts: ScriptRunner
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            self.scripts = SqliteScripts(path, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+        else:
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.scripts = PostgresScripts(dsn, max_size=pool_size)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -123,6 +133,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def aclose(self) -> None:
+        await self.scripts.aclose()
         await self.engine.dispose()
 
 
@@ -134,3 +145,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Transactions are begun explicitly (below), not by the driver at the first write.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction begins. The process has a second connection
+    (the hot path's, ``store/script_sqlite.py``), and other processes may write the file too:
+    a transaction that read first and wrote later would fail outright if another connection
+    committed in between (a stale snapshot cannot be upgraded); this way it waits its turn."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -20,8 +20,7 @@ from agenthost.errors import AgentHostError, DependencyUnavailable, ErrorCode, Q
 from agenthost.execution.types import Reservation, RunInput, RunState
 from agenthost.settings import Settings
 from agenthost.store.database import Database
-from agenthost.store.repositories import events, quotas, runs
-from agenthost.store.tables import RunRow
+from agenthost.store.repositories import events, quotas, reservations, runs
 from agenthost.store.types import utcnow
 from agenthost.telemetry.metrics import Metrics
 
@@ -67,33 +66,32 @@ class Ledger:
         period = month_of(now)
         # Background runs wait in the queue instead: its concurrency limits are theirs.
         slot = tenant.max_concurrent_runs is not None and state.mode != "background"
-        async with self._db.transaction() as tx:
-            if slot and tenant.max_concurrent_runs is not None:
-                expires = now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
-                taken = await quotas.take_slot(
-                    tx, tenant.id, state.request.run_id, tenant.max_concurrent_runs, now, expires
-                )
-                if not taken:
-                    raise QuotaExceeded(
-                        f"the tenant already has {tenant.max_concurrent_runs} run(s) in flight",
-                        retry_after=CONCURRENCY_RETRY_AFTER_S,
-                        details={
-                            "quota": "max_concurrent_runs",
-                            "limit": tenant.max_concurrent_runs,
-                        },
-                    )
-            if not await quotas.count_run(tx, tenant.id, period, tenant.runs_per_month):
-                resets = next_month(now)
+        opening = reservations.Opening(
+            run=self._started_row(state, now),
+            period=period,
+            runs_limit=tenant.runs_per_month,
+            slot_limit=tenant.max_concurrent_runs if slot else None,
+            now=now,
+        )
+        try:
+            await self._db.scripts.run(reservations.open_run(opening))
+        except reservations.QuotaRefused as refused:
+            if refused.quota == "max_concurrent_runs":
                 raise QuotaExceeded(
-                    f"the tenant's quota of {tenant.runs_per_month} runs per month is used up",
-                    retry_after=(resets - now).total_seconds(),
-                    details={
-                        "quota": "runs_per_month",
-                        "limit": tenant.runs_per_month,
-                        "resets_at": resets.isoformat(),
-                    },
-                )
-            await runs.insert(tx, self._started_row(state, now))
+                    f"the tenant already has {tenant.max_concurrent_runs} run(s) in flight",
+                    retry_after=CONCURRENCY_RETRY_AFTER_S,
+                    details={"quota": "max_concurrent_runs", "limit": tenant.max_concurrent_runs},
+                ) from None
+            resets = next_month(now)
+            raise QuotaExceeded(
+                f"the tenant's quota of {tenant.runs_per_month} runs per month is used up",
+                retry_after=(resets - now).total_seconds(),
+                details={
+                    "quota": "runs_per_month",
+                    "limit": tenant.runs_per_month,
+                    "resets_at": resets.isoformat(),
+                },
+            ) from None
         state.reservation = Reservation(period=period, slot=slot)
 
     async def start(self, state: RunState) -> Literal["run", "cancel", "ended"]:
@@ -163,31 +161,34 @@ class Ledger:
             return
         usage = state.usage
         background = state.mode == "background"
-        finish = runs.finish_open if background else runs.finish
-        async with self._db.transaction() as tx:
-            if reservation.slot:
-                await quotas.free_slot(tx, state.tenant_id, state.request.run_id)
-            written = await finish(
-                tx,
-                state.tenant_id,
-                state.request.run_id,
-                status=state.status,
-                finished_at=utcnow(),
-                duration_ms=round(state.elapsed_ms(), 1),
-                requests=usage.requests,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                total_tokens=usage.total_tokens,
-                last_agent=state.last_agent,
-                cached=state.cached,
-                error_code=state.error_code,
-                error_message=state.error_message,
-                # A background run's output is read from its record: it is always kept.
-                output=state.output if self._store_content or background else None,
-            )
-            if written and state.status != "succeeded" and not state.model_called:
-                # No model call was even started: the run does not count against the month.
-                await quotas.uncount_run(tx, state.tenant_id, reservation.period)
+        outcome = {
+            "status": state.status,
+            "finished_at": utcnow(),
+            "duration_ms": round(state.elapsed_ms(), 1),
+            "requests": usage.requests,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+            "last_agent": state.last_agent,
+            "cached": state.cached,
+            "error_code": state.error_code,
+            "error_message": state.error_message,
+            # A background run's output is read from its record: it is always kept.
+            "output": state.output if self._store_content or background else None,
+        }
+        closing = reservations.Closing(
+            tenant_id=state.tenant_id,
+            run_id=state.request.run_id,
+            period=reservation.period,
+            outcome=outcome,
+            free_slot=reservation.slot,
+            # Another execution of a background run (after this process was taken for dead)
+            # may have ended it already.
+            only_if_open=background,
+            # No model call was even started: the run does not count against the month.
+            refund=state.status != "succeeded" and not state.model_called,
+        )
+        await self._db.scripts.run(reservations.close_run(closing))
         state.reservation = None
 
     async def sweep(self) -> int:
@@ -209,9 +210,10 @@ class Ledger:
                     logger.warning("marked %d abandoned run(s) as failed", swept)
             await asyncio.sleep(SWEEP_INTERVAL_S)
 
-    def _started_row(self, state: RunState, now: datetime) -> RunRow:
+    def _started_row(self, state: RunState, now: datetime) -> dict[str, Any]:
+        """The run record's columns as admission writes them."""
         request = state.request
-        values: dict[str, Any] = {
+        return {
             "id": request.run_id,
             "tenant_id": state.tenant_id,
             "api_key_id": request.principal.key_id,
@@ -220,7 +222,7 @@ class Ledger:
             "status": "queued" if state.mode == "background" else "running",
             "session_id": request.session_id,
             "request_id": request.request_id,
-            "run_metadata": dict(request.metadata),
+            "metadata": dict(request.metadata),
             "day": now.astimezone(UTC).strftime("%Y-%m-%d"),
             "created_at": now,
             "expires_at": now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S),
@@ -231,7 +233,6 @@ class Ledger:
             "cached": False,
             "input": stored_input(state.input) if self._store_content else None,
         }
-        return RunRow(**values)
 
 
 def stored_input(value: RunInput) -> str:

@@ -1,25 +1,66 @@
-"""Quota reservations are atomic: concurrent transactions never take more than the limit."""
+"""Reservations are atomic: concurrent transactions never take more than the limit, and a
+refused reservation keeps nothing. Run on SQLite and PostgreSQL (the scripts' two drivers)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from agenthost.store.database import Database
-from agenthost.store.repositories import quotas, runs
+from agenthost.store.repositories import quotas, reservations, runs
+from agenthost.store.repositories.reservations import Closing, Opening, QuotaRefused
 from agenthost.store.tables import RunRow
 from agenthost.tenancy.auth import ensure_tenant
 from tests.waiting import eventually
 
 PERIOD = "2031-05"
+_ids = itertools.count()
+
+
+def _run(tenant: str, run_id: str, now: datetime, lease_s: float = 60) -> dict[str, Any]:
+    return {
+        "id": run_id, "tenant_id": tenant, "api_key_id": None, "agent": "a", "mode": "sync",
+        "status": "running", "session_id": None, "request_id": "req", "metadata": {"k": "v"},
+        "day": now.strftime("%Y-%m-%d"), "created_at": now,
+        "expires_at": now + timedelta(seconds=lease_s), "requests": 0, "input_tokens": 0,
+        "output_tokens": 0, "total_tokens": 0, "cached": False, "input": "hi",
+    }  # fmt: skip
+
+
+async def _open(
+    db: Database,
+    tenant: str,
+    *,
+    runs_limit: int | None = None,
+    slot_limit: int | None = None,
+    now: datetime | None = None,
+    run_id: str | None = None,
+    period: str = PERIOD,
+    lease_s: float = 60,
+) -> bool:
+    """Open a run's reservation; whether it was admitted."""
+    now = now or datetime.now(UTC)
+    opening = Opening(
+        run=_run(tenant, run_id or f"run_{next(_ids)}", now, lease_s),
+        period=period,
+        runs_limit=runs_limit,
+        slot_limit=slot_limit,
+        now=now,
+    )
+    try:
+        await db.scripts.run(reservations.open_run(opening))
+    except QuotaRefused:
+        return False
+    return True
 
 
 async def _count(db: Database, tenant: str, limit: int | None, period: str = PERIOD) -> bool:
-    async with db.transaction() as tx:
-        return await quotas.count_run(tx, tenant, period, limit)
+    return await _open(db, tenant, runs_limit=limit, period=period)
 
 
 async def _counted(db: Database, tenant: str, period: str = PERIOD) -> int:
@@ -30,10 +71,27 @@ async def _counted(db: Database, tenant: str, period: str = PERIOD) -> int:
 async def _take(
     db: Database, tenant: str, run_id: str, limit: int, now: datetime, lease_s: float = 60
 ) -> bool:
-    async with db.transaction() as tx:
-        return await quotas.take_slot(
-            tx, tenant, run_id, limit, now, now + timedelta(seconds=lease_s)
-        )
+    return await _open(db, tenant, slot_limit=limit, now=now, run_id=run_id, lease_s=lease_s)
+
+
+async def _close(
+    db: Database, tenant: str, run_id: str, *, only_if_open: bool = False, refund: bool = False
+) -> bool:
+    closing = Closing(
+        tenant_id=tenant,
+        run_id=run_id,
+        period=PERIOD,
+        outcome={
+            "status": "failed", "finished_at": datetime.now(UTC), "duration_ms": 1.5,
+            "requests": 1, "input_tokens": 2, "output_tokens": 3, "total_tokens": 5,
+            "last_agent": "a", "cached": False, "error_code": "X", "error_message": "m",
+            "output": {"answer": [1, 2]},
+        },
+        free_slot=True,
+        only_if_open=only_if_open,
+        refund=refund,
+    )  # fmt: skip
+    return await db.scripts.run(reservations.close_run(closing))
 
 
 async def _held(db: Database, tenant: str, now: datetime) -> int:
@@ -99,13 +157,55 @@ async def test_a_freed_slot_can_be_taken_again(db: Database) -> None:
     assert await _take(db, "acme", "run_1", 1, now)
     assert not await _take(db, "acme", "run_2", 1, now)
     assert await _take(db, "other", "run_3", 1, now)
-    async with db.transaction() as tx:
-        await quotas.free_slot(tx, "other", "run_1")  # not its slot: nothing happens
+    assert not await _close(db, "other", "run_1")  # not its run: nothing happens
     assert await _held(db, "acme", now) == 1
-    async with db.transaction() as tx:
-        await quotas.free_slot(tx, "acme", "run_1")
+    assert await _close(db, "acme", "run_1")
     assert await _held(db, "acme", now) == 0
     assert await _take(db, "acme", "run_2", 1, now)
+
+
+async def test_a_refused_reservation_keeps_nothing(db: Database) -> None:
+    await ensure_tenant(db, "acme", "Acme")
+    now = datetime.now(UTC)
+    assert await _open(db, "acme", runs_limit=1, slot_limit=5, now=now, run_id="run_1")
+    # The slot is taken first, then the month refuses: the slot must be given back.
+    assert not await _open(db, "acme", runs_limit=1, slot_limit=5, now=now, run_id="run_2")
+    assert await _held(db, "acme", now) == 1
+    assert await _counted(db, "acme") == 1
+    async with db.transaction() as tx:
+        assert await runs.get(tx, "acme", "run_2") is None
+
+
+async def test_the_record_reads_back_through_the_orm(db: Database) -> None:
+    """Rows written by the scripts are read by the ORM (types, time zones, JSON) as its own."""
+    await ensure_tenant(db, "acme", "Acme")
+    now = datetime.now(UTC)
+    assert await _open(db, "acme", now=now, run_id="run_1")
+    async with db.transaction() as tx:
+        row = await runs.get(tx, "acme", "run_1")
+    assert row is not None
+    assert row.status == "running" and row.run_metadata == {"k": "v"} and row.input == "hi"
+    assert row.created_at == now and row.expires_at == now + timedelta(seconds=60)
+    assert row.output is None and row.finished_at is None
+    assert await _close(db, "acme", "run_1")
+    async with db.transaction() as tx:
+        row = await runs.get(tx, "acme", "run_1")
+    assert row is not None and row.finished_at is not None
+    assert row.finished_at.tzinfo is not None
+    assert (row.status, row.duration_ms, row.total_tokens) == ("failed", 1.5, 5)
+    assert (row.error_code, row.output) == ("X", {"answer": [1, 2]})
+
+
+async def test_closing_only_an_open_run_and_refunding_its_month(db: Database) -> None:
+    await ensure_tenant(db, "acme", "Acme")
+    assert await _open(db, "acme", run_id="run_1")
+    assert await _counted(db, "acme") == 1
+    assert await _close(db, "acme", "run_1", only_if_open=True, refund=True)
+    assert await _counted(db, "acme") == 0
+    # Ended already: nothing is written and the month is not refunded twice.
+    assert await _open(db, "acme", run_id="run_2")
+    assert not await _close(db, "acme", "run_1", only_if_open=True, refund=True)
+    assert await _counted(db, "acme") == 1
 
 
 async def test_expired_slots_are_reclaimed(db: Database) -> None:
@@ -144,14 +244,13 @@ async def test_slot_and_slotless_admissions_do_not_deadlock(migrated_postgres: s
         now = datetime.now(UTC)
 
         async def admit_with_a_slot() -> None:
-            async with db.transaction() as tx:
-                assert await quotas.take_slot(
-                    tx, "acme", "run_a", 1, now, now + timedelta(seconds=60)
-                )
-                assert await quotas.count_run(tx, "acme", PERIOD, None)
+            assert await _open(db, "acme", slot_limit=1, now=now, run_id="run_a")
 
+        # A slotless admission holding the month's counter, about to insert its run record.
         async with db.transaction() as tx:
-            assert await quotas.count_run(tx, "acme", PERIOD, None)
+            await tx.execute(
+                text("UPDATE quota_counters SET runs = runs + 1 WHERE tenant_id = 'acme'")
+            )
             other = asyncio.create_task(admit_with_a_slot())
             await eventually(lambda: _someone_waits_for_a_lock(db))
             record = RunRow(

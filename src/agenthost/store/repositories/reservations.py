@@ -1,0 +1,149 @@
+"""Opening and closing a run's reservation: the two transactions every run makes.
+
+Written as transaction scripts (``store/scripts.py``), so they run straight on the driver.
+Each reservation is still decided by one conditional write (``UPDATE ... WHERE runs < limit``,
+``INSERT ... SELECT ... WHERE count < limit`` behind a lock of the tenant row on PostgreSQL;
+SQLite has one writer at a time), so concurrent transactions — in one process or many — can
+never take more than the limit between them. The lock is ``FOR NO KEY UPDATE``: unlike
+``FOR UPDATE`` it does not block the foreign-key checks of inserts that reference the tenant
+(quota counters, run records), which would deadlock with a concurrent admission that already
+holds the month's counter and is about to insert its run record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from agenthost.store.scripts import JsonValue, Script, Statement, Step
+
+Quota = Literal["max_concurrent_runs", "runs_per_month"]
+
+LOCK_TENANT = Statement(
+    "", postgresql="SELECT id FROM tenants WHERE id = :tenant_id FOR NO KEY UPDATE"
+)
+_HELD = "(SELECT count(*) FROM run_slots WHERE tenant_id = :tenant_id) < :limit"
+INSERT_SLOT = Statement(
+    "INSERT INTO run_slots (run_id, tenant_id, expires_at) "
+    f"SELECT :run_id, :tenant_id, :expires_at WHERE {_HELD}",
+    postgresql="INSERT INTO run_slots (run_id, tenant_id, expires_at) "
+    "SELECT CAST(:run_id AS VARCHAR), CAST(:tenant_id AS VARCHAR), "
+    f"CAST(:expires_at AS TIMESTAMP WITHOUT TIME ZONE) WHERE {_HELD}",
+)
+FREE_EXPIRED_SLOTS = Statement(
+    "DELETE FROM run_slots WHERE tenant_id = :tenant_id AND expires_at <= :now"
+)
+FREE_SLOT = Statement("DELETE FROM run_slots WHERE run_id = :run_id AND tenant_id = :tenant_id")
+_COUNT = (
+    "UPDATE quota_counters SET runs = runs + 1 WHERE tenant_id = :tenant_id AND period = :period"
+)
+COUNT_RUN = Statement(_COUNT)
+# Re-evaluated on the latest row version after a lock wait (PostgreSQL read committed).
+COUNT_RUN_UNDER_LIMIT = Statement(f"{_COUNT} AND runs < :limit")
+ADD_COUNTER = Statement(
+    "INSERT INTO quota_counters (tenant_id, period, runs) VALUES (:tenant_id, :period, 0) "
+    "ON CONFLICT DO NOTHING"
+)
+UNCOUNT_RUN = Statement(
+    "UPDATE quota_counters SET runs = runs - 1 "
+    "WHERE tenant_id = :tenant_id AND period = :period AND runs > 0"
+)
+RUN_COLUMNS = (
+    "id", "tenant_id", "api_key_id", "agent", "mode", "status", "session_id", "request_id",
+    "metadata", "day", "created_at", "expires_at", "requests", "input_tokens",
+    "output_tokens", "total_tokens", "cached", "input",
+)  # fmt: skip
+INSERT_RUN = Statement(
+    f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "  # noqa: S608 - constant column names
+    f"VALUES ({', '.join(':' + column for column in RUN_COLUMNS)})"
+)
+OUTCOME_COLUMNS = (
+    "status", "finished_at", "duration_ms", "requests", "input_tokens", "output_tokens",
+    "total_tokens", "last_agent", "cached", "error_code", "error_message", "output",
+)  # fmt: skip
+_FINISH = (
+    f"UPDATE runs SET {', '.join(f'{column} = :{column}' for column in OUTCOME_COLUMNS)} "  # noqa: S608
+    "WHERE id = :run_id AND tenant_id = :tenant_id"
+)
+FINISH_RUN = Statement(_FINISH)
+FINISH_OPEN_RUN = Statement(f"{_FINISH} AND status IN ('queued', 'running')")
+
+
+class QuotaRefused(Exception):
+    """Raised inside :func:`open_run` (rolling it back) when a quota refuses the run."""
+
+    def __init__(self, quota: Quota) -> None:
+        super().__init__(quota)
+        self.quota = quota
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What :func:`open_run` reserves and records."""
+
+    run: dict[str, Any]
+    """The run record's columns (``RUN_COLUMNS``); ``metadata`` is a dict."""
+    period: str
+    runs_limit: int | None
+    slot_limit: int | None
+    """The tenant's concurrency limit when the run takes a slot, else None."""
+    now: datetime
+
+
+def open_run(opening: Opening) -> Script[None]:
+    """Take a slot (if asked), count the run in its month, insert its record; QuotaRefused if
+    a quota refuses it (nothing is kept then)."""
+    run = opening.run
+    tenant = {"tenant_id": run["tenant_id"]}
+    if opening.slot_limit is not None:
+        yield Step(LOCK_TENANT, tenant)
+        slot = {
+            **tenant,
+            "run_id": run["id"],
+            "expires_at": run["expires_at"],
+            "limit": opening.slot_limit,
+        }
+        if not (yield Step(INSERT_SLOT, slot)):
+            # All taken: free the leases of runs whose process died, then try once more.
+            freed = yield Step(FREE_EXPIRED_SLOTS, {**tenant, "now": opening.now})
+            if not freed or not (yield Step(INSERT_SLOT, slot)):
+                raise QuotaRefused("max_concurrent_runs")
+    month = {**tenant, "period": opening.period, "limit": opening.runs_limit}
+    count = COUNT_RUN if opening.runs_limit is None else COUNT_RUN_UNDER_LIMIT
+    if not (yield Step(count, month)):
+        # The month's first run creates its counter (one statement more, that once).
+        yield Step(ADD_COUNTER, month)
+        if not (yield Step(count, month)):
+            raise QuotaRefused("runs_per_month")
+    yield Step(INSERT_RUN, {**run, "metadata": JsonValue(run["metadata"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """How a run ended, for :func:`close_run`."""
+
+    tenant_id: str
+    run_id: str
+    period: str
+    outcome: dict[str, Any]
+    """The outcome's columns (``OUTCOME_COLUMNS``); ``output`` is a JSON document or None."""
+    free_slot: bool
+    only_if_open: bool
+    """Write the outcome only while the record is still queued or running."""
+    refund: bool
+    """Give the run back to its month if the outcome was written (no model call started)."""
+
+
+def close_run(closing: Closing) -> Script[bool]:
+    """Free the slot (if held), write the outcome, refund the month if asked; whether the
+    outcome was written."""
+    run = {"tenant_id": closing.tenant_id, "run_id": closing.run_id}
+    if closing.free_slot:
+        yield Step(FREE_SLOT, run)
+    finish = FINISH_OPEN_RUN if closing.only_if_open else FINISH_RUN
+    outcome = {**closing.outcome, "output": JsonValue(closing.outcome["output"])}
+    written = bool((yield Step(finish, {**run, **outcome})))
+    if written and closing.refund:
+        yield Step(UNCOUNT_RUN, {"tenant_id": closing.tenant_id, "period": closing.period})
+    return written

@@ -1,0 +1,89 @@
+"""Transaction scripts on PostgreSQL: asyncpg straight, with its own small pool.
+
+asyncpg prepares and caches each statement per connection, so a script's statements cost a
+round trip each and little CPU. The pool is opened at the first script and holds at most
+``max_size`` connections (besides the engine's own pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+
+from agenthost.errors import DependencyUnavailable
+from agenthost.store.scripts import Dialect, Script, T, encoded
+
+UNAVAILABLE_RETRY_AFTER_S = 1.0
+ACQUIRE_TIMEOUT_S = 30.0
+# Serialization failure and deadlock: the transaction may succeed if retried.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+# Connection refused or lost, no free connection in time.
+UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# Connection refused or lost, no free connection in time.
+UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+class PostgresScripts:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, dsn: str, *, max_size: int) -> None:
+        self._dsn = dsn
+        self._max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def run(self, script: Script[T]) -> T:
+        try:
+            pool = self._pool or await self._open()
+            async with (
+                pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as connection,
+                connection.transaction(),
+            ):
+                return await _drive(connection, script)
+        except UNAVAILABLE as exc:
+            raise DependencyUnavailable(
+                "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
+            ) from exc
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate not in TRANSIENT_SQLSTATES:
+                raise
+            raise DependencyUnavailable(
+                "the database could not complete the transaction; retry",
+                retry_after=UNAVAILABLE_RETRY_AFTER_S,
+            ) from exc
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=self._max_size
+                )
+            return self._pool
+
+    async def aclose(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+
+async def _drive(connection: Any, script: Script[T]) -> T:
+    result: Any = None
+    try:
+        while True:
+            try:
+                step = script.send(result)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            sql, args = step.statement.for_postgresql(encoded(step.params, "postgresql"))
+            if not sql:
+                result = None if step.fetch else 0
+            elif step.fetch:
+                row = await connection.fetchrow(sql, *args)
+                result = None if row is None else tuple(row)
+            else:
+                status: str = await connection.execute(sql, *args)
+                result = int(status.rsplit(" ", 1)[-1])
+    finally:
+        script.close()

@@ -1,0 +1,83 @@
+"""Transaction scripts on SQLite: one connection on one thread, one hop per transaction.
+
+The connection has the same pragmas as the engine's (WAL, busy timeout, foreign keys). Each
+transaction starts with ``BEGIN IMMEDIATE``, so it holds SQLite's write lock from its first
+statement and never fails to upgrade a read snapshot; the engine's connection does the same
+(see ``store/database.py``). Lock waits happen on this thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from agenthost.errors import DependencyUnavailable
+from agenthost.store.scripts import Dialect, Script, T, encoded
+
+UNAVAILABLE_RETRY_AFTER_S = 1.0
+
+
+class SqliteScripts:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str, *, busy_timeout_ms: int) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agenthost-sqlite")
+        self._local = threading.local()
+
+    async def run(self, script: Script[T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._thread, self._run, script)
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout, I/O error
+            raise DependencyUnavailable(
+                "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
+            ) from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+        return connection
+
+    def _run(self, script: Script[T]) -> T:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            result: Any = None
+            while True:
+                try:
+                    step = script.send(result)
+                except StopIteration as done:
+                    connection.execute("COMMIT")
+                    return done.value  # type: ignore[no-any-return]
+                sql = step.statement.for_sqlite()
+                if not sql:
+                    result = None if step.fetch else 0
+                    continue
+                cursor = connection.execute(sql, encoded(step.params, "sqlite"))
+                result = cursor.fetchone() if step.fetch else cursor.rowcount
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        finally:
+            script.close()
+
+    async def aclose(self) -> None:
+        def close() -> None:
+            connection = getattr(self._local, "connection", None)
+            if connection is not None:
+                connection.close()
+                self._local.connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, close)
+        self._thread.shutdown(wait=True)
