@@ -196,6 +196,9 @@ def _build(
         if settings.background_runs
         else None
     )
+    authenticator = Authenticator(
+        db, dev_mode=settings.dev_mode, cache_ttl_s=settings.auth_cache_ttl_s
+    )
     return Container(
         settings=settings,
         secrets=secrets,
@@ -204,11 +207,11 @@ def _build(
         provider=provider,
         db=db,
         redis_pool=redis_pool,
-        authenticator=Authenticator(db, dev_mode=settings.dev_mode),
+        authenticator=authenticator,
         rate_limits=RateLimits(settings, redis_pool, metrics),
         sessions=sessions,
         ledger=ledger,
-        admin=TenantAdmin(db, registry, provider.serves),
+        admin=TenantAdmin(db, registry, provider.serves, on_change=authenticator.forget),
         pipeline=pipeline,
         background=background,
         tracing=tracing,

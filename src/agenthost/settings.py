@@ -200,6 +200,11 @@ class Settings(BaseSettings):
     dev_mode: bool = False
     """No API keys needed: requests without one act as the built-in ``dev`` tenant (no limits,
     every scope). For the local demo only; refused when ``environment`` is production."""
+    auth_cache_ttl_s: float = Field(default=2.0, ge=0, le=300)
+    """How long an authenticated API key (with its tenant's limits and scopes) is trusted
+    without reading the database again. Revoking a key or changing a tenant takes effect at
+    once on the replica that made the change, and within this long on the others. 0 reads the
+    database on every request."""
     redis_url: SecretStr | None = None
     """Redis for shared rate limits across replicas (``redis://host:6379/0``). Unset: limits
     are kept in each process's memory."""

@@ -17,6 +17,7 @@ from agenthost.tenancy.audit import Actor
 from agenthost.tenancy.auth import Authenticator, operator
 from agenthost.tenancy.principal import DEV_TENANT, Scope
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -194,3 +195,50 @@ async def test_operator_acts_as_an_existing_tenant_only(
     assert principal.scopes == frozenset(Scope)
     with pytest.raises(TenantNotFound):
         await operator(sqlite_db, "nobody")
+
+
+async def _refused(auth: Authenticator, plaintext: str) -> bool:
+    try:
+        await auth.authenticate(plaintext)
+    except Unauthenticated:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("ttl_s", [300, 0.05])
+async def test_a_cached_key_revoked_elsewhere_works_until_its_ttl_ends(
+    admin: TenantAdmin, sqlite_db: Database, ttl_s: float
+) -> None:
+    """Another replica (here: a direct write) revokes the key: this one keeps trusting it for
+    the cache's TTL without reading the database, and refuses it after."""
+    auth = Authenticator(sqlite_db, dev_mode=False, cache_ttl_s=ttl_s)
+    row, plaintext = await _key(admin)
+    await auth.authenticate(plaintext)
+    await _set_key(sqlite_db, row.id, revoked_at=datetime.now(UTC))
+    if ttl_s == 300:
+        assert (await auth.authenticate(plaintext)).key_id == row.id
+    else:
+        await eventually(lambda: _refused(auth, plaintext))
+
+
+async def test_revoking_or_changing_through_this_process_applies_at_once(
+    sqlite_db: Database,
+) -> None:
+    auth = Authenticator(sqlite_db, dev_mode=False, cache_ttl_s=300)
+    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True, on_change=auth.forget)
+    await admin.create_tenant(TenantCreate(id="acme", name="Acme"), actor=Actor.cli())
+    row, plaintext = await _key(admin)
+    assert (await auth.authenticate(plaintext)).tenant.runs_per_month is None
+    await admin.update_tenant("acme", TenantUpdate(runs_per_month=3), actor=Actor.cli())
+    assert (await auth.authenticate(plaintext)).tenant.runs_per_month == 3
+    await admin.revoke_key(row.id, actor=Actor.cli())
+    assert await _refused(auth, plaintext)
+
+
+async def test_a_cached_key_still_expires_on_time(admin: TenantAdmin, sqlite_db: Database) -> None:
+    auth = Authenticator(sqlite_db, dev_mode=False, cache_ttl_s=300)
+    expires = datetime.now(UTC) + timedelta(seconds=0.3)
+    _, plaintext = await _key(admin, expires_at=expires.isoformat())
+    await auth.authenticate(plaintext)
+    await eventually(lambda: _refused(auth, plaintext))
+    assert datetime.now(UTC) >= expires

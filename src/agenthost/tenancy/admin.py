@@ -24,11 +24,17 @@ from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantLimits, Tenan
 
 class TenantAdmin:
     def __init__(
-        self, db: Database, registry: AgentRegistry, serves_model: Callable[[str], bool]
+        self,
+        db: Database,
+        registry: AgentRegistry,
+        serves_model: Callable[[str], bool],
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._registry = registry
         self._serves_model = serves_model
+        self._on_change = on_change
+        """Called once a tenant was changed or a key revoked (cached principals are stale)."""
 
     async def create_tenant(self, spec: TenantCreate, *, actor: Actor) -> TenantRow:
         self._check_references(spec)
@@ -74,6 +80,7 @@ class TenantAdmin:
             record(
                 tx, actor, "tenant.update", tenant_id=tenant_id, target=tenant_id, changes=changes
             )
+        self._on_change()
         return row
 
     async def create_key(
@@ -119,6 +126,7 @@ class TenantAdmin:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
                 record(tx, actor, "key.revoke", tenant_id=row.tenant_id, target=key_id, changes={})
+        self._on_change()
         return row
 
     async def audit(

@@ -18,33 +18,44 @@ from agenthost.store.tables import TenantRow
 from agenthost.store.types import utcnow
 from agenthost.tenancy import keys
 from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, tenant_from_row
+from agenthost.tenancy.principal_cache import Authenticated, PrincipalCache
 
 logger = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-"""``last_used_at`` is written at most this often per key, not on every request."""
+"""``last_used_at`` is written at most this often per key, not on every request (and only
+when the key is looked up, at most once per ``auth_cache_ttl_s``)."""
 UNAUTHENTICATED = "A valid API key is required (Authorization: Bearer <key> or X-API-Key)"
 
 
+DEV_CACHE_KEY = ""
+"""The cache entry of the dev tenant (requests without a key in dev mode)."""
+
+
 class Authenticator:
-    def __init__(self, db: Database, *, dev_mode: bool) -> None:
+    def __init__(self, db: Database, *, dev_mode: bool, cache_ttl_s: float = 0.0) -> None:
         self._db = db
         self._dev_mode = dev_mode
+        self._cache = PrincipalCache(cache_ttl_s)
+
+    def forget(self) -> None:
+        """Drop every cached principal: a key, a tenant or their limits changed."""
+        self._cache.clear()
 
     async def start(self) -> None:
         """In dev mode, make sure the dev tenant exists (entry points warn that keys are off)."""
         if self._dev_mode:
             await operator(self._db, DEV_TENANT)
 
-    async def _dev_principal(self) -> Principal:
+    async def _dev_principal(self) -> Authenticated:
         """The dev tenant as it is now: an administrator may limit or disable it too."""
         async with self._db.transaction() as tx:
             row = await tenant_rows.get(tx, DEV_TENANT)
         if row is None:  # deleted behind our back: recreate it
-            return await operator(self._db, DEV_TENANT)
+            return Authenticated(await operator(self._db, DEV_TENANT), None)
         if row.disabled:
             raise Forbidden(f"the {DEV_TENANT!r} tenant is disabled")
-        return Principal(tenant_from_row(row), None, frozenset(Scope))
+        return Authenticated(Principal(tenant_from_row(row), None, frozenset(Scope)), None)
 
     @property
     def dev_mode(self) -> bool:
@@ -53,8 +64,15 @@ class Authenticator:
     async def authenticate(self, presented: str | None) -> Principal:
         if presented is None:
             if self._dev_mode:
-                return await self._dev_principal()
+                found = await self._cache.get(DEV_CACHE_KEY, self._dev_principal)
+                return found.principal
             raise Unauthenticated(UNAUTHENTICATED)
+        found = await self._cache.get(keys.digest(presented), lambda: self._lookup(presented))
+        if found.key_expires_at is not None and found.key_expires_at <= utcnow():
+            raise Unauthenticated(UNAUTHENTICATED)
+        return found.principal
+
+    async def _lookup(self, presented: str) -> Authenticated:
         prefix = keys.prefix_of(presented)
         found = None
         if prefix is not None:
@@ -78,7 +96,10 @@ class Authenticator:
                     await key_rows.touch(tx, key.id, now)
             except DependencyUnavailable as exc:  # bookkeeping: never fail the request for it
                 logger.warning("could not record when key %s was used: %s", key.id, exc.message)
-        return Principal(tenant_from_row(tenant), key.id, frozenset(key.scopes), key.rate_limit)
+        principal = Principal(
+            tenant_from_row(tenant), key.id, frozenset(key.scopes), key.rate_limit
+        )
+        return Authenticated(principal, key.expires_at)
 
 
 async def operator(db: Database, tenant_id: str) -> Principal:
