@@ -34,16 +34,25 @@ class AgentRunner:
 
     async def run(self, state: RunState) -> RunResult:
         with token_budget(state.token_limit, state.sdk_usage):
-            return await Runner.run(self.agent(state), sdk_input(state), **self._options(state))
+            agent = self._own_agent(state)
+            return await Runner.run(agent, sdk_input(state), **self._options(state))
 
     def run_streamed(self, state: RunState) -> RunResultStreaming:
         # The run's task is created here and copies the budget with the rest of the context.
         with token_budget(state.token_limit, state.sdk_usage):
-            return Runner.run_streamed(self.agent(state), sdk_input(state), **self._options(state))
+            return Runner.run_streamed(
+                self._own_agent(state), sdk_input(state), **self._options(state)
+            )
 
     def agent(self, state: RunState) -> Agent[Any]:
         """The agent to give the SDK (a subclass may wrap it)."""
         return state.agent
+
+    def _own_agent(self, state: RunState) -> Agent[Any]:
+        """A shallow copy of the run's agent for this run alone. On every turn the SDK checks
+        every run in flight that shares the Agent object (whether its tools changed): with
+        thousands of runs sharing one, each turn costs O(runs in flight), all runs O(n²)."""
+        return self.agent(state).clone()
 
     def hooks(self, state: RunState) -> RunHooks[Any]:
         """The run's hooks (a subclass may add to them)."""
