@@ -13,14 +13,13 @@ import logging
 from collections.abc import Iterable
 
 from agents.models.interface import Model, ModelProvider
-from openai import AsyncOpenAI
 
 from agenthost.errors import AgentHostError, InternalError
 from agenthost.models.breaker import BreakerConfig, CircuitBreaker
 from agenthost.models.breaker_model import BreakerModel
 from agenthost.models.budget import BudgetModel
 from agenthost.models.call_timeout import CallTimeoutModel
-from agenthost.models.clients import NO_KEY, KeySource, build_client, build_model
+from agenthost.models.clients import NO_KEY, KeySource, ModelClient, build_client, build_model
 from agenthost.models.demo import DemoModel
 from agenthost.models.metered import MeteredModel
 from agenthost.models.retry import RetryingModel, RetryPolicy
@@ -55,7 +54,7 @@ class AgentHostModelProvider(ModelProvider):
         self._metrics = metrics
         self._demo = DemoModel() if settings.uses_demo_model else None
         self._deployments = [] if self._demo else effective_deployments(settings)
-        self._clients: dict[str, AsyncOpenAI] = {
+        self._clients: dict[str, ModelClient] = {
             d.name: build_client(d, self._key_source(d, secrets)) for d in self._deployments
         }
         breaker_config = BreakerConfig(
