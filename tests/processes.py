@@ -31,7 +31,7 @@ def agenthost_env(mock: MockLLMServer, **settings: Any) -> dict[str, str]:
         "model": "mock-gpt",
         "serves": ["*"],
         "base_url": mock.base_url,
-        "client": getattr(mock, "model_client", "lean"),
+        "client": getattr(mock, "model_client", None),
     }
     values: dict[str, Any] = {
         "agents": "tests.cli.serve_agents:registry",

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from agents import AgentOutputSchema, ModelSettings, function_tool
+from agents import Agent, AgentOutputSchema, ModelSettings, RunConfig, Runner, function_tool
 from agents.models.interface import ModelTracing
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 from pydantic import BaseModel
@@ -213,3 +213,28 @@ async def test_the_connection_is_reused_after_a_stream(mock: MockLLMServer) -> N
             await ask(model, "and again")
         pool = model.lean_client._http._transport._pool  # type: ignore[attr-defined]
         assert len(pool.connections) == 1
+
+
+async def test_a_run_hands_off_calls_a_tool_and_answers(mock: MockLLMServer) -> None:
+    async with lean_model(mock.base_url) as model:
+        weather = Agent(name="weather", tools=[get_weather], model=model)
+        front = Agent(name="front", handoffs=[weather], model=model)
+        result = await Runner.run(
+            front,
+            "[[tool:transfer_to_weather]] weather in Oslo",
+            run_config=RunConfig(tracing_disabled=True),
+        )
+    assert result.last_agent is weather
+    assert result.final_output == "Result: Sunny in Oslo"
+    assert result.context_wrapper.usage.requests == 3
+
+
+async def test_a_streamed_run_with_structured_output(mock: MockLLMServer) -> None:
+    async with lean_model(mock.base_url) as model:
+        agent = Agent(name="forecaster", output_type=Forecast, model=model)
+        result = Runner.run_streamed(
+            agent, "forecast for Rome", run_config=RunConfig(tracing_disabled=True)
+        )
+        kinds = {event.type async for event in result.stream_events()}
+    assert "raw_response_event" in kinds
+    assert isinstance(result.final_output, Forecast)

@@ -2,7 +2,9 @@
 
 Each logical model name resolves to
 ``BudgetModel(RetryingModel(RouterModel([BreakerModel(MeteredModel(CallTimeoutModel(sdk_model)))])))``
-over the deployments that serve it. Clients and breakers belong to deployments and are shared
+over the deployments that serve it, ``sdk_model`` being the SDK's Chat Completions or Responses
+model over the deployment's client (lean or openai, see :mod:`agenthost.models.clients`).
+Clients and breakers belong to deployments and are shared
 by every model name a deployment serves. Without deployments and without an OpenAI key every
 name resolves to the offline :class:`~agenthost.models.demo.DemoModel`.
 """
