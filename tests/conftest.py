@@ -95,9 +95,36 @@ def _isolated_environment(
     monkeypatch.setenv("AGENTHOST_BACKGROUND_RUNS", "false")
 
 
+MODEL_CLIENTS = ("lean", "openai")
+"""Every deployment client (``DeploymentSettings.client``) the behaviour tests run with."""
+
+
+class MockLLM(MockLLMServer):
+    """The mock LLM plus the client the test's deployments use to reach it."""
+
+    model_client: str = "lean"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that reach the mock LLM through a deployment run once per deployment client.
+
+    The mock's own tests (``tests/testing``) talk to it with clients of their own.
+    """
+    if "mock_llm" in metafunc.fixturenames and not metafunc.module.__name__.startswith(
+        "tests.testing."
+    ):
+        metafunc.parametrize("model_client", MODEL_CLIENTS)
+
+
+@pytest.fixture
+def model_client() -> str:
+    """The deployment client of a test not parametrized over them."""
+    return "lean"
+
+
 @pytest.fixture(scope="session")
-def mock_llm_server() -> Iterator[MockLLMServer]:
-    with MockLLMServer() as server:
+def mock_llm_server() -> Iterator[MockLLM]:
+    with MockLLM() as server:
         yield server
 
 
@@ -110,10 +137,17 @@ def servers(mock_llm: MockLLMServer) -> Iterator[Servers]:
 
 
 @pytest.fixture
-def mock_llm(mock_llm_server: MockLLMServer) -> MockLLMServer:
+def mock_llm(mock_llm_server: MockLLM, model_client: str) -> MockLLM:
     """The session's mock LLM with its fault queue, latency and counters reset."""
     mock_llm_server.reset()
+    mock_llm_server.model_client = model_client
     return mock_llm_server
+
+
+def client_for(mock: MockLLMServer, api: str = "chat_completions") -> Any:
+    """The ``client`` setting of a deployment in front of ``mock`` (the test's, where it
+    speaks Chat Completions)."""
+    return getattr(mock, "model_client", None) if api == "chat_completions" else None
 
 
 def mock_settings(mock: MockLLMServer, **overrides: Any) -> Settings:
@@ -122,7 +156,12 @@ def mock_settings(mock: MockLLMServer, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "deployments": [
             DeploymentSettings(
-                name="mock", model="mock-gpt", serves=["*"], base_url=mock.base_url, api=api
+                name="mock",
+                model="mock-gpt",
+                serves=["*"],
+                base_url=mock.base_url,
+                api=api,
+                client=client_for(mock, api),
             )
         ],
         "retry_base_delay_s": 0.01,

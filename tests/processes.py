@@ -26,7 +26,13 @@ def free_port() -> int:
 
 def agenthost_env(mock: MockLLMServer, **settings: Any) -> dict[str, str]:
     """The test's environment plus settings (``AGENTHOST_<NAME>``) for a child process."""
-    deployment = {"name": "mock", "model": "mock-gpt", "serves": ["*"], "base_url": mock.base_url}
+    deployment = {
+        "name": "mock",
+        "model": "mock-gpt",
+        "serves": ["*"],
+        "base_url": mock.base_url,
+        "client": getattr(mock, "model_client", None),
+    }
     values: dict[str, Any] = {
         "agents": "tests.cli.serve_agents:registry",
         "deployments": json.dumps([deployment]),

@@ -100,3 +100,24 @@ def test_dev_mode_is_refused_where_others_could_reach_it(
     with pytest.raises(ConfigError, match=message) as info:
         load_settings()
     assert "Value error" not in str(info.value)
+
+
+def test_a_deployment_client_defaults_to_lean_for_chat_completions_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "AGENTHOST_DEPLOYMENTS",
+        '[{"name": "a", "model": "m"}, {"name": "b", "model": "m", "api": "responses"},'
+        ' {"name": "c", "model": "m", "client": "openai"}]',
+    )
+    chat, responses, chosen = load_settings().deployments
+    assert (chat.lean_client, responses.lean_client, chosen.lean_client) == (True, False, False)
+
+
+def test_the_lean_client_with_the_responses_api_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "AGENTHOST_DEPLOYMENTS",
+        '[{"name": "a", "model": "m", "api": "responses", "client": "lean"}]',
+    )
+    with pytest.raises(ConfigError, match='client "lean" speaks only api "chat_completions"'):
+        load_settings()

@@ -67,6 +67,12 @@ class DeploymentSettings(BaseModel):
     back to ``OPENAI_API_KEY``."""
     api: Literal["chat_completions", "responses"] = "chat_completions"
     """Which OpenAI API the endpoint speaks."""
+    client: Literal["lean", "openai"] | None = None
+    """How requests are sent. ``lean``: agenthost's own Chat Completions client (the request
+    as JSON over the pooled connection, a fraction of the openai client's CPU per call, same
+    requests, results and errors); ``openai``: the openai package's ``AsyncOpenAI``. None:
+    ``lean`` for ``chat_completions``, ``openai`` for ``responses`` (which ``lean`` does not
+    speak)."""
     weight: int = Field(default=1, ge=1, le=1000)
     """Share of traffic relative to other deployments serving the same model."""
     max_connections: int = Field(default=100, ge=1)
@@ -88,9 +94,23 @@ class DeploymentSettings(BaseModel):
     abandoned, counted against this deployment's breaker and retried, on another deployment
     when there is one. The run's own deadline still applies."""
 
+    @model_validator(mode="after")
+    def _client_speaks_api(self) -> DeploymentSettings:
+        if self.client == "lean" and self.api == "responses":
+            raise ValueError(
+                'client "lean" speaks only api "chat_completions"; '
+                'use client "openai" (or leave it unset) for api "responses"'
+            )
+        return self
+
     @property
     def served_names(self) -> list[str]:
         return self.serves or [self.model]
+
+    @property
+    def lean_client(self) -> bool:
+        """Whether requests go through the lean client (see ``client``)."""
+        return self.api == "chat_completions" and self.client != "openai"
 
 
 class Settings(BaseSettings):

@@ -8,6 +8,7 @@ from agenthost.settings import DeploymentSettings
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.agents import ToolLog, build_registry
 from tests.api.tenants import tenant_with_key
+from tests.conftest import client_for
 
 RUN = "/v1/agents/{}/runs"
 
@@ -15,8 +16,19 @@ RUN = "/v1/agents/{}/runs"
 def deployments(mock: MockLLMServer) -> list[DeploymentSettings]:
     """The mock serves every model name except ``dead-model``, whose endpoint is closed."""
     return [
-        DeploymentSettings(name="mock", model="mock-gpt", serves=["*"], base_url=mock.base_url),
-        DeploymentSettings(name="dead", model="dead-model", base_url="http://127.0.0.1:9/v1"),
+        DeploymentSettings(
+            name="mock",
+            model="mock-gpt",
+            serves=["*"],
+            base_url=mock.base_url,
+            client=client_for(mock),
+        ),
+        DeploymentSettings(
+            name="dead",
+            model="dead-model",
+            base_url="http://127.0.0.1:9/v1",
+            client=client_for(mock),
+        ),
     ]
 
 

@@ -11,6 +11,7 @@ from agenthost.models.breaker import BreakerState
 from agenthost.settings import DeploymentSettings
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.agents import ToolLog, build_registry
+from tests.conftest import client_for
 from tests.waiting import eventually
 
 
@@ -155,7 +156,12 @@ async def test_hanging_deployment_is_abandoned_and_failed_over(
 ) -> None:
     deployments = [
         DeploymentSettings(
-            name=name, model="m", serves=["*"], base_url=mock_llm.base_url, call_timeout_s=0.5
+            name=name,
+            model="m",
+            serves=["*"],
+            base_url=mock_llm.base_url,
+            call_timeout_s=0.5,
+            client=client_for(mock_llm),
         )
         for name in ("first", "second")
     ]

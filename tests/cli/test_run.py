@@ -9,11 +9,18 @@ from typer.testing import CliRunner
 
 from agenthost.cli.main import app
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.conftest import client_for
 
 
 @pytest.fixture
 def mock_env(mock_llm: MockLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    deployment = {"name": "mock", "model": "*", "serves": ["*"], "base_url": mock_llm.base_url}
+    deployment = {
+        "name": "mock",
+        "model": "*",
+        "serves": ["*"],
+        "base_url": mock_llm.base_url,
+        "client": client_for(mock_llm),
+    }
     monkeypatch.setenv("AGENTHOST_DEPLOYMENTS", json.dumps([deployment]))
 
 

@@ -20,6 +20,7 @@ import httpx2
 import pytest
 
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.conftest import client_for
 from tests.processes import ROOT, free_port
 from tests.waiting import eventually
 
@@ -57,7 +58,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env(mock: MockLLMServer, database_url: str, **settings: Any) -> dict[str, str]:
-    deployment = {"name": "mock", "model": "mock-gpt", "serves": ["*"], "base_url": mock.base_url}
+    deployment = {
+        "name": "mock",
+        "model": "mock-gpt",
+        "serves": ["*"],
+        "base_url": mock.base_url,
+        "client": client_for(mock),
+    }
     values: dict[str, Any] = {
         "database_url": database_url,
         "agents": "tests.jobs.crash_agents:registry",

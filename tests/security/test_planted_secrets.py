@@ -22,7 +22,7 @@ from agenthost.settings import DeploymentSettings
 from agenthost.telemetry.logging import configure_logging
 from agenthost.testing.mock_llm.server import MockLLMServer
 from agenthost.testing.mock_llm.stats import key_fingerprint
-from tests.conftest import mock_settings, serving
+from tests.conftest import client_for, mock_settings, serving
 from tests.security.conftest import VAULT_TOKEN
 from tests.security.fake_vault import VaultState
 
@@ -43,7 +43,12 @@ def _registry() -> AgentRegistry:
 
 def _deployment(name: str, mock: MockLLMServer, api_key: str) -> DeploymentSettings:
     return DeploymentSettings(
-        name=name, model="mock-gpt", serves=["*"], base_url=mock.base_url, api_key=api_key
+        name=name,
+        model="mock-gpt",
+        serves=["*"],
+        base_url=mock.base_url,
+        api_key=api_key,
+        client=client_for(mock),
     )
 
 

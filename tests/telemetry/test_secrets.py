@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
+from tests.conftest import client_for
 
 from agenthost.settings import DeploymentSettings
 from agenthost.telemetry.logging import configure_logging
@@ -27,6 +28,7 @@ async def test_planted_secrets_are_in_no_log_line_and_no_span(
         serves=["*"],
         base_url=mock_llm.base_url,
         api_key=SecretStr(SETTINGS_SECRET),
+        client=client_for(mock_llm),
     )
     overrides = {
         "deployments": [deployment],

@@ -1,4 +1,4 @@
-"""One pooled OpenAI client per model deployment, built once and closed on shutdown."""
+"""One pooled client per model deployment, built once and closed on shutdown."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
 from openai import AsyncOpenAI
 
+from agenthost.models.lean_chat import LeanChatCompletionsModel
+from agenthost.models.lean_client import LeanChatClient
 from agenthost.settings import DeploymentSettings
 
 KeySource = Callable[[], Awaitable[str]]
@@ -17,10 +19,13 @@ KeySource = Callable[[], Awaitable[str]]
 NO_KEY = "not-set"
 """Sent when no key is configured (local endpoints that need none)."""
 
+ModelClient = AsyncOpenAI | LeanChatClient
+"""A deployment's client: the lean one or the openai package's (``DeploymentSettings.client``)."""
 
-def build_client(deployment: DeploymentSettings, api_key: KeySource) -> AsyncOpenAI:
-    """An ``AsyncOpenAI`` with its own connection pool; its built-in retries are off (ours run)."""
-    http_client = httpx2.AsyncClient(
+
+def build_http_client(deployment: DeploymentSettings) -> httpx2.AsyncClient:
+    """The deployment's connection pool, with its limits and timeouts."""
+    return httpx2.AsyncClient(
         limits=httpx2.Limits(
             max_connections=deployment.max_connections,
             max_keepalive_connections=deployment.max_keepalive_connections,
@@ -32,6 +37,14 @@ def build_client(deployment: DeploymentSettings, api_key: KeySource) -> AsyncOpe
             pool=deployment.pool_timeout_s,
         ),
     )
+
+
+def build_client(deployment: DeploymentSettings, api_key: KeySource) -> ModelClient:
+    """The deployment's client over its own pool; the openai client's retries are off (ours
+    run)."""
+    http_client = build_http_client(deployment)
+    if deployment.lean_client:
+        return LeanChatClient(http_client, api_key, deployment.base_url)
     return AsyncOpenAI(
         api_key=api_key,
         base_url=deployment.base_url,
@@ -40,9 +53,11 @@ def build_client(deployment: DeploymentSettings, api_key: KeySource) -> AsyncOpe
     )
 
 
-def build_model(deployment: DeploymentSettings, client: AsyncOpenAI, model_name: str) -> Model:
+def build_model(deployment: DeploymentSettings, client: ModelClient, model_name: str) -> Model:
     """The SDK model speaking the deployment's API through ``client``."""
     upstream = model_name if deployment.model == "*" else deployment.model
+    if isinstance(client, LeanChatClient):
+        return LeanChatCompletionsModel(model=upstream, client=client)
     if deployment.api == "responses":
         return OpenAIResponsesModel(model=upstream, openai_client=client)
     return OpenAIChatCompletionsModel(model=upstream, openai_client=client)

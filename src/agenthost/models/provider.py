@@ -2,7 +2,9 @@
 
 Each logical model name resolves to
 ``BudgetModel(RetryingModel(RouterModel([BreakerModel(MeteredModel(CallTimeoutModel(sdk_model)))])))``
-over the deployments that serve it. Clients and breakers belong to deployments and are shared
+over the deployments that serve it, ``sdk_model`` being the SDK's Chat Completions or Responses
+model over the deployment's client (lean or openai, see :mod:`agenthost.models.clients`).
+Clients and breakers belong to deployments and are shared
 by every model name a deployment serves. Without deployments and without an OpenAI key every
 name resolves to the offline :class:`~agenthost.models.demo.DemoModel`.
 """
@@ -13,14 +15,13 @@ import logging
 from collections.abc import Iterable
 
 from agents.models.interface import Model, ModelProvider
-from openai import AsyncOpenAI
 
 from agenthost.errors import AgentHostError, InternalError
 from agenthost.models.breaker import BreakerConfig, CircuitBreaker
 from agenthost.models.breaker_model import BreakerModel
 from agenthost.models.budget import BudgetModel
 from agenthost.models.call_timeout import CallTimeoutModel
-from agenthost.models.clients import NO_KEY, KeySource, build_client, build_model
+from agenthost.models.clients import NO_KEY, KeySource, ModelClient, build_client, build_model
 from agenthost.models.demo import DemoModel
 from agenthost.models.metered import MeteredModel
 from agenthost.models.retry import RetryingModel, RetryPolicy
@@ -55,7 +56,7 @@ class AgentHostModelProvider(ModelProvider):
         self._metrics = metrics
         self._demo = DemoModel() if settings.uses_demo_model else None
         self._deployments = [] if self._demo else effective_deployments(settings)
-        self._clients: dict[str, AsyncOpenAI] = {
+        self._clients: dict[str, ModelClient] = {
             d.name: build_client(d, self._key_source(d, secrets)) for d in self._deployments
         }
         breaker_config = BreakerConfig(

@@ -1,0 +1,167 @@
+"""A lean Chat Completions client: the request as JSON over a pooled ``httpx2.AsyncClient``.
+
+It answers the one call the SDK's :class:`~agents.models.openai_chatcompletions.
+OpenAIChatCompletionsModel` makes, ``client.chat.completions.create(**params)``, with the
+same request body and the same result types as ``AsyncOpenAI``, but without the openai
+client's per-request machinery (parameter transformation, request options, retries,
+recursive construction of the result): parameters go to JSON as they are, results are
+validated by pydantic's compiled validators (falling back to openai's lenient construction
+for payloads the types do not describe, as the openai client accepts those too). Errors are
+the openai exception types (see :mod:`agenthost.models.lean_errors`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx2
+import openai
+from openai import NotGiven, Omit
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel, ValidationError
+
+from agenthost.models.lean_errors import TRANSPORT_ERRORS, status_error, transport_error
+from agenthost.models.lean_stream import ChunkStream
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+"""Where requests go when a deployment names no ``base_url`` (the openai client's default)."""
+
+BODY_FIELDS = frozenset(
+    {
+        "model", "stream", "service_tier", "messages", "audio", "frequency_penalty",
+        "function_call", "functions", "logit_bias", "logprobs", "max_completion_tokens",
+        "max_tokens", "metadata", "modalities", "moderation", "n", "parallel_tool_calls",
+        "prediction", "presence_penalty", "prompt_cache_key", "prompt_cache_options",
+        "prompt_cache_retention", "reasoning_effort", "response_format", "safety_identifier",
+        "seed", "stop", "store", "stream_options", "temperature", "tool_choice", "tools",
+        "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+    }
+)  # fmt: skip
+"""The body fields ``AsyncOpenAI().chat.completions.create`` accepts (openai 3.57)."""
+_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
+
+
+def _given(value: object) -> bool:
+    return not isinstance(value, Omit | NotGiven)
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def request_body(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body the openai client sends for ``create(**params)``: given fields, then
+    ``extra_body`` on top. Unknown keywords are refused as the openai client refuses them."""
+    unknown = sorted(key for key in params if key not in BODY_FIELDS and key not in _OPTIONS)
+    if unknown:
+        raise TypeError(f"create() got an unexpected keyword argument {unknown[0]!r}")
+    body = {k: v for k, v in params.items() if k in BODY_FIELDS and _given(v)}
+    extra = params.get("extra_body")
+    if isinstance(extra, Mapping):
+        body.update(extra)
+    return body
+
+
+def completion_from_json(data: Any, response: httpx2.Response) -> ChatCompletion:
+    """A ``ChatCompletion`` from the decoded body of ``response``."""
+    if not isinstance(data, dict):
+        raise openai.APIResponseValidationError(
+            response, data, message="model service sent a response that is not a JSON object"
+        )
+    try:
+        return ChatCompletion.model_validate(data)
+    except ValidationError:
+        return ChatCompletion.construct(**data)
+
+
+class _Completions:
+    def __init__(self, create: Callable[..., Awaitable[ChatCompletion | ChunkStream]]) -> None:
+        self.create = create
+
+
+class _Chat:
+    def __init__(self, completions: _Completions) -> None:
+        self.completions = completions
+
+
+class LeanChatClient:
+    """``AsyncOpenAI``'s ``base_url`` and ``chat.completions.create``, and nothing else.
+
+    ``api_key`` is awaited before every request, so a rotated key applies at once.
+    """
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        api_key: Callable[[], Awaitable[str]],
+        base_url: str | None = None,
+    ) -> None:
+        root = base_url or DEFAULT_BASE_URL
+        # Same normalisation as the openai client: spans and converters see the same URL.
+        self.base_url = httpx2.URL(root if root.endswith("/") else root + "/")
+        self._url = str(self.base_url) + "chat/completions"
+        self._http = http
+        self._api_key = api_key
+        self.chat = _Chat(_Completions(self.create))
+
+    async def create(self, **params: Any) -> ChatCompletion | ChunkStream:
+        """POST ``/chat/completions``; a ``ChatCompletion``, or a chunk stream for ``stream``."""
+        request = await self._build(params)
+        stream = params.get("stream") is True
+        try:
+            response = await self._http.send(request, stream=stream)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request) from exc
+        if response.status_code >= 400:
+            await self._read_error_body(response, request)
+            raise status_error(response) from None
+        if stream:
+            return ChunkStream(response)
+        completion = completion_from_json(json.loads(response.content), response)
+        completion._request_id = response.headers.get("x-request-id")
+        return completion
+
+    async def _build(self, params: Mapping[str, Any]) -> httpx2.Request:
+        content = json.dumps(
+            request_body(params), ensure_ascii=False, separators=(",", ":"), default=_json_default
+        ).encode()
+        headers = httpx2.Headers(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {await self._api_key()}",
+            }
+        )
+        for name, value in (params.get("extra_headers") or {}).items():
+            if _given(value):
+                headers[name] = value
+            elif name in headers:
+                del headers[name]
+        options: dict[str, Any] = {}
+        if "timeout" in params and _given(params["timeout"]):
+            options["timeout"] = params["timeout"]
+        return self._http.build_request(
+            "POST",
+            self._url,
+            content=content,
+            headers=headers,
+            params=params.get("extra_query"),
+            **options,
+        )
+
+    @staticmethod
+    async def _read_error_body(response: httpx2.Response, request: httpx2.Request) -> None:
+        try:
+            await response.aread()
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request) from exc
+        finally:
+            await response.aclose()
+
+    async def close(self) -> None:
+        """Close the connection pool (the provider does, on shutdown)."""
+        await self._http.aclose()
