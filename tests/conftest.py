@@ -105,14 +105,24 @@ class MockLLM(MockLLMServer):
     model_client: str = "lean"
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests that reach the mock LLM through a deployment run once per deployment client.
+BOTH_CLIENTS = (
+    "tests.api.test_resilience",
+    "tests.api.test_disconnect",
+    "tests.api.test_overrides",
+    "tests.api.test_sessions",
+    "tests.telemetry.test_traces",
+    "tests.telemetry.test_metrics",
+    "tests.security.test_planted_secrets",
+)
+"""The behaviour tests of the model path (errors, retries, failover, streams and their
+cancellation, history, spans, metrics, key rotation), run once per deployment client. Every
+other test reaching the mock uses the default client (lean), whose own tests are in
+``tests/models``: running the whole suite twice would double its time for no new behaviour."""
 
-    The mock's own tests (``tests/testing``) talk to it with clients of their own.
-    """
-    if "mock_llm" in metafunc.fixturenames and not metafunc.module.__name__.startswith(
-        "tests.testing."
-    ):
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The tests of :data:`BOTH_CLIENTS` that reach the mock LLM run once per client."""
+    if "mock_llm" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_CLIENTS:
         metafunc.parametrize("model_client", MODEL_CLIENTS)
 
 
