@@ -5,9 +5,11 @@
 
 Starts the mock LLM and ``agenthost serve`` as ``benchmarks.overhead`` does, loads it with
 ``wrk -c32`` while ``py-spy record`` samples it, and prints the share of samples by area
-(innermost frame of ours, the database layer, the framework, ...). ``DIR`` keeps the collapsed
-stacks (``profile.txt``, for flame graph tools) and the flame graph (``profile.svg``). Needs
-``py-spy`` (``.venv/bin/pip install py-spy``) and permission to attach to a child process.
+(by the innermost frame that belongs to a known area: the database layer, the model client,
+the SDK, the framework, each agenthost package). ``DIR`` keeps the collapsed stacks
+(``profile.txt``, the input of flame graph tools). Needs ``py-spy``
+(``.venv/bin/pip install py-spy``) and permission to attach to a child process. Samples of a
+thread waiting in ``epoll`` or on a lock may be counted (py-spy cannot always tell idle).
 """
 
 from __future__ import annotations
