@@ -2,8 +2,8 @@
 
 Counters live in this process's memory in the embedded shape, and in Redis when
 ``redis_url`` is set so that every replica counts against the same limits. In memory they are
-counted with the ``limits`` library's synchronous storage: counting there never waits, and its
-asyncio twin schedules a task and a thread hop per limit on every request to expire entries.
+counted synchronously (:mod:`agenthost.tenancy.local_limits`): counting in memory never waits,
+and ``limits``' asyncio memory storage schedules a task and thread hops on every request.
 When Redis cannot be reached, ``redis_failure_mode`` decides: ``open`` lets requests through
 (logged, shown in ``/ready``), ``closed`` refuses them with 503. After a failure Redis is not
 tried again for a moment, so an outage does not add a connect timeout to every request.
@@ -26,12 +26,12 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 from limits.errors import StorageError
-from limits.storage import MemoryStorage
 from redis.asyncio import ConnectionPool
 
 from agenthost.errors import DependencyUnavailable, RateLimited
 from agenthost.settings import Settings
 from agenthost.telemetry.metrics import Metrics
+from agenthost.tenancy.local_limits import LocalStorage
 from agenthost.tenancy.principal import Principal
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class RateLimits:
         self._shared: RateLimiter | None = None
         self._local: local.RateLimiter | None = None
         if redis_pool is not None:
-            self._storage: RedisStorage | MemoryStorage = RedisStorage(
+            self._storage: RedisStorage | LocalStorage = RedisStorage(
                 "async+redis://",
                 implementation="redispy",
                 wrap_exceptions=True,
@@ -87,7 +87,7 @@ class RateLimits:
             )
             self._shared = STRATEGIES[settings.rate_limit_strategy](self._storage)
         else:
-            self._storage = MemoryStorage(wrap_exceptions=True)
+            self._storage = LocalStorage()
             self._local = LOCAL_STRATEGIES[settings.rate_limit_strategy](self._storage)
         self.backend = "redis" if redis_pool is not None else "memory"
         self._fail_open = settings.redis_failure_mode == "open"
