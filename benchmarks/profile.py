@@ -77,6 +77,8 @@ def summarise(collapsed: Path) -> list[tuple[str, float]]:
     counts: collections.Counter[str] = collections.Counter()
     for line in collapsed.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit():  # a frame name with a newline in it (generated code)
+            continue
         counts[area(stack)] += int(samples)
     total = sum(counts.values()) or 1
     return [(name, 100 * n / total) for name, n in counts.most_common()]

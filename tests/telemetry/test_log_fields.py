@@ -34,4 +34,12 @@ async def test_run_log_lines_name_the_trace_tenant_agent_and_run(
         "run_id": run_id,
     }
     assert access["trace_id"] == trace_id
+    (settled,) = [line for line in lines if line["message"] == "run succeeded"]
+    assert {k: settled.get(k) for k in ("run_id", "agent", "tenant", "status")} == {
+        "run_id": run_id,
+        "agent": "weather",
+        "tenant": "dev",
+        "status": "succeeded",
+    }
+    assert settled["requests"] >= 1 and settled["input_tokens"] > 0
     assert "run_id" not in access  # bound for the run only, not the whole request

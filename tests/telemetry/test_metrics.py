@@ -89,3 +89,42 @@ async def test_refusals_are_counted_by_limit(agenthost_client: Any) -> None:
         in_flight = value(metrics_of(app), "agenthost_runs_in_flight")
     assert statuses == [200, 429, 429]
     assert (quota, limited, succeeded, in_flight) == (1, 1, 1, 0)
+
+
+def test_remembered_children_still_count_per_label_set() -> None:
+    metrics = Metrics()
+    runs = metrics.runs
+    for _ in range(2):
+        runs.labels("echo", "acme", "succeeded").inc()
+    runs.labels("echo", "acme", "failed").inc()
+    runs.labels(agent="echo", tenant="acme", status="failed").inc()
+    runs.labels("echo", "other", "succeeded").inc(5)
+    metrics.run_duration.labels("echo", "succeeded").observe(0.2)
+    metrics.run_duration.labels("echo", "failed").observe(0.3)
+    metrics.breaker_state.labels("mock").set(2)
+    metrics.breaker_state.labels("other").set(1)
+
+    def count(**labels: str) -> float:
+        return value(metrics, "agenthost_runs_total", **labels)
+
+    assert runs.labels("echo", "acme", "failed") is runs.labels("echo", "acme", "failed")
+    assert count(agent="echo", tenant="acme", status="succeeded") == 2
+    assert count(agent="echo", tenant="acme", status="failed") == 2
+    assert count(agent="echo", tenant="other", status="succeeded") == 5
+    duration = "agenthost_run_duration_seconds_sum"
+    assert value(metrics, duration, agent="echo", status="succeeded") == 0.2
+    assert value(metrics, duration, agent="echo", status="failed") == 0.3
+    assert value(metrics, "agenthost_breaker_state", deployment="mock") == 2
+    assert value(metrics, "agenthost_breaker_state", deployment="other") == 1
+
+
+def test_a_removed_child_counts_from_zero_again() -> None:
+    metrics = Metrics()
+    errors = metrics.run_errors
+    errors.labels("echo", "RUN_TIMEOUT").inc(3)
+    errors.remove("echo", "RUN_TIMEOUT")
+    errors.labels("echo", "RUN_TIMEOUT").inc()
+    assert value(metrics, "agenthost_run_errors_total", agent="echo", code="RUN_TIMEOUT") == 1
+    errors.clear()
+    errors.labels("echo", "RUN_TIMEOUT").inc(2)
+    assert value(metrics, "agenthost_run_errors_total", agent="echo", code="RUN_TIMEOUT") == 2

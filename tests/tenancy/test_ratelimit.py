@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -112,6 +113,25 @@ async def test_the_ip_limit() -> None:
         await limits.for_ip("192.0.2.1")
     assert info.value.details["limit_scope"] == "ip"
     assert await limits.for_ip("192.0.2.2") is not None
+
+
+@pytest.mark.parametrize("strategy", ["moving-window", "fixed-window", "sliding-window-counter"])
+async def test_every_strategy_counts_in_memory(strategy: str) -> None:
+    limits = _limits(rate_limit_strategy=strategy, rate_limit_per_key="2/minute")
+    who = principal("acme", key_id="key_1")
+    windows = [await limits.for_principal(who) for _ in range(2)]
+    assert [w.remaining for w in windows if w is not None] == [1, 0]
+    assert (await _refusal(limits, who)).details["limit_scope"] == "key"
+    assert await limits.check_storage()
+
+
+async def test_counting_in_memory_starts_no_task() -> None:
+    """The asyncio memory storage of ``limits`` starts a task per request (and from it a thread
+    hop per limit) to expire entries; the synchronous one used instead does not."""
+    limits = _limits()
+    for _ in range(3):
+        await limits.for_principal(principal("acme", key_id="key_1"))
+        assert asyncio.all_tasks() == {asyncio.current_task()}
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
-"""Request-scoped access to the container and the caller (``Annotated`` aliases for routes)."""
+"""Request-scoped access to the container and the caller (``Annotated`` aliases for routes).
+
+Every dependency here is ``async def`` although none awaits anything: FastAPI runs a plain
+``def`` dependency in its thread pool, a thread hop per dependency per request.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -18,14 +22,14 @@ from agenthost.tenancy.auth import UNAUTHENTICATED
 from agenthost.tenancy.principal import Principal, Scope
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container | None = getattr(request.app.state, "container", None)
     if container is None:  # lifespan not run yet, or already torn down
         raise ShuttingDown("the server is not ready", retry_after=1.0)
     return container
 
 
-def get_lifecycle(request: Request) -> Lifecycle:
+async def get_lifecycle(request: Request) -> Lifecycle:
     """Available from before start-up completes, so readiness can say "starting"."""
     lifecycle: Lifecycle = request.app.state.lifecycle
     return lifecycle
@@ -36,7 +40,7 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer ahk_â
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: ahk_â€¦`")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     _header_key: Annotated[str | None, Security(_api_key)],
@@ -47,24 +51,30 @@ def get_principal(
     return principal
 
 
-def requires(scope: Scope) -> Callable[[Principal], Principal]:
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+def requires(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         principal.require(scope)
         return principal
 
     return check
 
 
+async def get_request_id(request: Request) -> str | None:
+    """The id :class:`~agenthost.api.middleware.request_id.RequestIdMiddleware` gave the
+    request."""
+    return request_id_of(request)
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 LifecycleDep = Annotated[Lifecycle, Depends(get_lifecycle)]
-RequestIdDep = Annotated[str | None, Depends(request_id_of)]
+RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 RunsWriter = Annotated[Principal, Depends(requires(Scope.RUNS_WRITE))]
 RunsReader = Annotated[Principal, Depends(requires(Scope.RUNS_READ))]
 AdminDep = Annotated[Principal, Depends(requires(Scope.ADMIN))]
 
 
-def get_admin_actor(principal: AdminDep, request_id: RequestIdDep) -> Actor:
+async def get_admin_actor(principal: AdminDep, request_id: RequestIdDep) -> Actor:
     """The admin making this request, as its changes are audited."""
     return Actor.of(principal, request_id)
 

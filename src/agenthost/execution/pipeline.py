@@ -8,7 +8,6 @@ is no ``await``, so no cancellation can land in between and leave a reservation 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncGenerator
 
 from agents.result import RunResultBase, RunResultStreaming
@@ -158,6 +157,6 @@ def final_data(outcome: RunOutcome) -> dict[str, object]:
         "agent": outcome.agent,
         "last_agent": outcome.last_agent,
         "output": outcome.output,
-        "usage": dataclasses.asdict(outcome.usage),
+        "usage": outcome.usage.as_dict(),
         "duration_ms": outcome.duration_ms,
     }

@@ -64,25 +64,30 @@ class Settlement:
         await self._settle(state)
 
     async def _settle(self, state: RunState) -> None:
-        usage = state.usage
-        fields: dict[str, Any] = {
-            **_ids(state),
-            "status": state.status,
-            "error_code": state.error_code,
-            "duration_ms": round(state.elapsed_ms(), 1),
-            "requests": usage.requests,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-        }
         try:
-            logger.info("run %s", state.status, extra=fields)
+            if logger.isEnabledFor(logging.INFO):
+                logger.info("run %s", state.status, extra=_fields(state))
             self._telemetry.settled(state, cached=state.cached)
             await to_completion(self._ledger.close(state))
         except Exception:
             # The outcome stands; the usage is at least in this log line.
-            logger.exception("could not record the run's outcome", extra=fields)
+            logger.exception("could not record the run's outcome", extra=_fields(state))
         finally:
             self._lifecycle.run_finished(state)
+
+
+def _fields(state: RunState) -> dict[str, Any]:
+    """The log fields of a settled run: who, how it ended, how long, what it used."""
+    usage = state.usage
+    return {
+        **_ids(state),
+        "status": state.status,
+        "error_code": state.error_code,
+        "duration_ms": round(state.elapsed_ms(), 1),
+        "requests": usage.requests,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
 
 
 def _ids(state: RunState) -> dict[str, str]:

@@ -47,6 +47,15 @@ class RunUsage:
     output_tokens: int = 0
     total_tokens: int = 0
 
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name (what ``dataclasses.asdict`` gives, without its deep copy)."""
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
     @classmethod
     def from_sdk(cls, usage: Usage) -> RunUsage:
         return cls(

@@ -20,13 +20,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Self
 
+import prometheus_client
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
     generate_latest,
     multiprocess,
     values,
@@ -39,6 +38,50 @@ CALL_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60)
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 """Values of ``agenthost_breaker_state``: the worst state across processes is the max."""
+
+
+class _KnownChildren:
+    """``labels(*values)`` answered from a dict once the label set has been seen.
+
+    prometheus-client checks the label count, converts every value to ``str`` and takes a lock
+    on each ``labels()`` call; the hot path calls it several times per request with a handful of
+    label sets. Children are the library's own (the same objects it returns), so every label set
+    still counts apart; ``remove`` and ``clear`` forget the remembered ones.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._children: dict[tuple[Any, ...], Self] = {}
+        super().__init__(*args, **kwargs)
+
+    def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
+        if labelkwargs:
+            made: Self = super().labels(*labelvalues, **labelkwargs)  # type: ignore[misc]
+            return made
+        child: Self | None = self._children.get(labelvalues)
+        if child is None:
+            child = super().labels(*labelvalues)  # type: ignore[misc]
+            self._children[labelvalues] = child
+        return child
+
+    def remove(self, *labelvalues: Any) -> None:
+        self._children.clear()
+        super().remove(*labelvalues)  # type: ignore[misc]
+
+    def clear(self) -> None:
+        self._children.clear()
+        super().clear()  # type: ignore[misc]
+
+
+class Counter(_KnownChildren, prometheus_client.Counter):
+    """A ``prometheus_client.Counter`` whose ``labels()`` is a dict lookup once seen."""
+
+
+class Gauge(_KnownChildren, prometheus_client.Gauge):
+    """A ``prometheus_client.Gauge`` whose ``labels()`` is a dict lookup once seen."""
+
+
+class Histogram(_KnownChildren, prometheus_client.Histogram):
+    """A ``prometheus_client.Histogram`` whose ``labels()`` is a dict lookup once seen."""
 
 
 class Metrics:

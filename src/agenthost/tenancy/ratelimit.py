@@ -1,10 +1,12 @@
 """Rate limits per API key, per tenant and per client IP, with the ``limits`` library.
 
 Counters live in this process's memory in the embedded shape, and in Redis when
-``redis_url`` is set so that every replica counts against the same limits. When Redis cannot
-be reached, ``redis_failure_mode`` decides: ``open`` lets requests through (logged, shown in
-``/ready``), ``closed`` refuses them with 503. After a failure Redis is not tried again for
-a moment, so an outage does not add a connect timeout to every request.
+``redis_url`` is set so that every replica counts against the same limits. In memory they are
+counted synchronously (:mod:`agenthost.tenancy.local_limits`): counting in memory never waits,
+and ``limits``' asyncio memory storage schedules a task and thread hops on every request.
+When Redis cannot be reached, ``redis_failure_mode`` decides: ``open`` lets requests through
+(logged, shown in ``/ready``), ``closed`` refuses them with 503. After a failure Redis is not
+tried again for a moment, so an outage does not add a connect timeout to every request.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits import RateLimitItem, WindowStats, parse_many
+from limits import strategies as local
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
     MovingWindowRateLimiter,
@@ -28,6 +31,7 @@ from redis.asyncio import ConnectionPool
 from agenthost.errors import DependencyUnavailable, RateLimited
 from agenthost.settings import Settings
 from agenthost.telemetry.metrics import Metrics
+from agenthost.tenancy.local_limits import LocalStorage
 from agenthost.tenancy.principal import Principal
 
 logger = logging.getLogger(__name__)
@@ -36,6 +40,11 @@ STRATEGIES: dict[str, type[RateLimiter]] = {
     "moving-window": MovingWindowRateLimiter,
     "fixed-window": FixedWindowRateLimiter,
     "sliding-window-counter": SlidingWindowCounterRateLimiter,
+}
+LOCAL_STRATEGIES: dict[str, type[local.RateLimiter]] = {
+    "moving-window": local.MovingWindowRateLimiter,
+    "fixed-window": local.FixedWindowRateLimiter,
+    "sliding-window-counter": local.SlidingWindowCounterRateLimiter,
 }
 REDIS_RETRY_S = 2.0
 """After Redis failed, how long to treat it as down before trying again."""
@@ -66,20 +75,21 @@ class RateLimits:
         self, settings: Settings, redis_pool: ConnectionPool | None, metrics: Metrics | None = None
     ) -> None:
         self._refusals = metrics.rate_limit_refusals if metrics is not None else None
-        storage: Storage
+        self._shared: RateLimiter | None = None
+        self._local: local.RateLimiter | None = None
         if redis_pool is not None:
-            storage = RedisStorage(
+            self._storage: RedisStorage | LocalStorage = RedisStorage(
                 "async+redis://",
                 implementation="redispy",
                 wrap_exceptions=True,
                 key_prefix="agenthost:ratelimit",
                 connection_pool=redis_pool,  # type: ignore[arg-type]
             )
+            self._shared = STRATEGIES[settings.rate_limit_strategy](self._storage)
         else:
-            storage = MemoryStorage(wrap_exceptions=True)
+            self._storage = LocalStorage()
+            self._local = LOCAL_STRATEGIES[settings.rate_limit_strategy](self._storage)
         self.backend = "redis" if redis_pool is not None else "memory"
-        self._storage = storage
-        self._strategy = STRATEGIES[settings.rate_limit_strategy](storage)
         self._fail_open = settings.redis_failure_mode == "open"
         self._defaults = {
             "key": settings.rate_limit_per_key,
@@ -103,7 +113,8 @@ class RateLimits:
 
     async def check_storage(self) -> bool:
         """Ping the storage (for readiness and at start-up); logs when its health changes."""
-        ok = await self._storage.check()
+        storage = self._storage
+        ok = await storage.check() if isinstance(storage, RedisStorage) else storage.check()
         self._set_health(ok, "ping failed")
         return ok
 
@@ -133,8 +144,7 @@ class RateLimits:
         try:
             windows = []
             for item, kind, identity in checks:
-                allowed = await self._strategy.hit(item, kind, identity)
-                stats = await self._strategy.get_window_stats(item, kind, identity)
+                allowed, stats = await self._count(item, kind, identity)
                 window = Window(
                     limit=item.amount,
                     remaining=stats.remaining,
@@ -157,6 +167,17 @@ class RateLimits:
             return self._unavailable()
         self._set_health(True, "")
         return min(windows, key=lambda w: (w.remaining, -w.reset_s), default=None)
+
+    async def _count(
+        self, item: RateLimitItem, kind: str, identity: str
+    ) -> tuple[bool, WindowStats]:
+        """Count one request against ``item``: allowed?, and the window after it."""
+        if self._local is not None:
+            allowed = self._local.hit(item, kind, identity)
+            return allowed, self._local.get_window_stats(item, kind, identity)
+        assert self._shared is not None
+        allowed = await self._shared.hit(item, kind, identity)
+        return allowed, await self._shared.get_window_stats(item, kind, identity)
 
     def _unavailable(self) -> Window | None:
         if self._fail_open:

@@ -135,3 +135,27 @@ async def test_cancelled_request_is_logged_as_499(access_caplog) -> None:
     [record] = _access_records(access_caplog)
     assert record.status == 499
     assert record.cancelled is True
+
+
+async def test_a_disabled_access_log_leaves_the_request_alone(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="agenthost.access")
+    seen: list[Send] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(send)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[Message] = []
+
+    async def server_send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    await AccessLogMiddleware(app)(scope, receive, server_send)
+    assert seen == [server_send]  # not wrapped: nothing to measure for a line never written
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert _access_records(caplog) == []

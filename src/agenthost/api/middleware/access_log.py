@@ -45,8 +45,8 @@ class AccessLogMiddleware:
         self.logger = logging.getLogger(logger_name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)  # nothing would be written: nothing to observe
             return
 
         started_at = time.perf_counter()

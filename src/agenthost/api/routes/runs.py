@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -98,7 +97,7 @@ async def create_run(
         run_id=outcome.run_id,
         agent=outcome.agent,
         output=outcome.output,
-        usage=UsageOut(**dataclasses.asdict(outcome.usage)),
+        usage=UsageOut(**outcome.usage.as_dict()),
         cached=outcome.cached,
         duration_ms=outcome.duration_ms,
         request_id=request_id,
