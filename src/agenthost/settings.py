@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     """PostgreSQL connections per process: the engine keeps this many open (and opens as many
     more under load), and the hot path (a run's quota reservation and record, straight on
-    asyncpg) has a pool of its own of up to this many. Budget ``3 ×`` this per process."""
+    asyncpg) has a pool of its own of up to this many. Budget three times this per process."""
     store_run_content: bool = False
     """Store run inputs and outputs in run records (``GET /v1/runs/{id}``). Off: only
     status, usage, timings and errors are kept."""
