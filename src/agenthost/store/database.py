@@ -2,7 +2,9 @@
 
 Repositories take the :class:`~sqlalchemy.ext.asyncio.AsyncSession` of a transaction and never
 commit on their own: the caller opens one with :meth:`Database.transaction`, which commits when
-its block ends and rolls back when the block raises.
+its block ends and rolls back when the block raises. The hot path (every run's reservation)
+runs transaction scripts on ``Database.scripts`` instead, straight on the driver
+(``store/scripts.py``).
 """
 
 from __future__ import annotations
