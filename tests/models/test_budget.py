@@ -27,11 +27,22 @@ def _sent(inner: ScriptedModel) -> list[int | None]:
     return [call.model_settings.max_tokens for call in inner.calls]
 
 
-async def test_calls_outside_a_budget_are_untouched() -> None:
+async def test_calls_outside_a_budget_keep_their_limits() -> None:
     inner = ScriptedModel([[assistant_message("a")]])
     await _call(BudgetModel(inner), ModelSettings(max_tokens=900, temperature=0.2))
     assert _sent(inner) == [900]
     assert inner.calls[0].model_settings.temperature == 0.2
+
+
+async def test_every_call_asks_for_its_usage() -> None:
+    """Usage records and budgets need it; streams of most endpoints only report it if asked."""
+    inner = ScriptedModel([[assistant_message(x)] for x in "ab"])
+    model = BudgetModel(inner)
+    await _call(model, ModelSettings(include_usage=False, temperature=0.3))
+    with token_budget(100, Usage()):
+        await _call(model, ModelSettings())
+    assert [call.model_settings.include_usage for call in inner.calls] == [True, True]
+    assert inner.calls[0].model_settings.temperature == 0.3
 
 
 async def test_max_tokens_is_capped_to_what_the_run_has_left() -> None:

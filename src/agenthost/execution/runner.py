@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, Runner
+from agents import Agent, RunConfig, RunContextWrapper, RunHooks, Runner
 from agents.items import ModelResponse, TResponseInputItem
 from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
@@ -22,9 +22,8 @@ class AgentRunner:
     def __init__(self, settings: Settings, provider: ModelProvider) -> None:
         self.run_config = RunConfig(
             model_provider=provider,
-            # Chat Completions endpoints other than OpenAI's only report usage on streams when
-            # asked to; without it streamed runs would record zero tokens.
-            model_settings=ModelSettings(include_usage=True),
+            # No model settings here (the SDK would merge them into the agent's on every
+            # turn): the model layer asks for usage itself (models/budget.py).
             # The SDK's spans go to OpenTelemetry (and to OpenAI only with sdk_trace_export):
             # see agenthost.telemetry.tracing.install_sdk_processors.
             tracing_disabled=not (settings.tracing_enabled or settings.sdk_trace_export),

@@ -4,6 +4,11 @@ The pipeline publishes a budget for runs whose tenant limits tokens per run; eac
 then asks for at most the tokens the run has left (a ``max_tokens`` the agent set is lowered;
 one it did not set is only added once the run has little left). The run is also stopped once
 its usage crosses the limit: a call's input tokens cannot be capped, only its output.
+
+Budgets and usage records need every call's usage, so every call also asks for it
+(``include_usage``): Chat Completions endpoints other than OpenAI's only report usage on
+streams when asked to. (Set here rather than in the RunConfig's model settings, which the SDK
+merges into the agent's on every turn at a cost of about a tenth of a millisecond.)
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from agents import ModelSettings
@@ -53,6 +58,9 @@ def token_budget(limit: int | None, usage: Usage) -> Iterator[None]:
 
 
 def capped(settings: ModelSettings) -> ModelSettings:
+    """``settings`` asking for usage, and for no more output tokens than the budget has left."""
+    if settings.include_usage is not True:
+        settings = replace(settings, include_usage=True)
     budget = _budget.get()
     if budget is None:
         return settings
@@ -76,7 +84,8 @@ def _with_cap(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
 
 
 class BudgetModel(Model):
-    """Caps each call's ``max_tokens`` to what the current run's token budget has left."""
+    """Caps each call's ``max_tokens`` to what the current run's token budget has left, and
+    asks for the call's usage."""
 
     def __init__(self, inner: Model) -> None:
         self.inner = inner
