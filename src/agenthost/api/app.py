@@ -126,6 +126,9 @@ def create_app(
         middleware=middleware_stack(settings),
         docs_url=None,  # served by routes/docs.py, with its own CSP
         redoc_url=None,
+        # Our own middleware traces requests (with our provider, not the process-global one);
+        # FastAPI's native telemetry would only look the global providers up on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.lifecycle = lifecycle
     app.state.settings = settings
