@@ -22,6 +22,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -84,11 +86,11 @@ def measure(url: str, body: str, seconds: float, pid: int, **headers: str) -> di
     }
 
 
-def first_events(url: str, key: str, runs: int) -> dict[str, float]:
+def first_events(url: str, auth: dict[str, str], runs: int) -> dict[str, float]:
     """Milliseconds to the first byte and to the first text delta of streamed runs."""
     first_byte, first_text = [], []
     body = {"input": "hello", "stream": True}
-    with httpx2.Client(headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+    with httpx2.Client(headers=auth, timeout=30) as client:
         for _ in range(runs):
             started = time.perf_counter()
             with client.stream("POST", url, json=body) as response:
@@ -151,22 +153,45 @@ def run(seconds: float, postgres: bool) -> dict[str, Any]:
         finally:
             stop(guide)
 
-        database_url = f"sqlite:///{Path(tmp) / 'agenthost.db'}"
-        if postgres:
-            name = f"bench_{uuid.uuid4().hex[:12]}"
-            asyncio.run(admin(f"CREATE DATABASE {name}"))
-            database_url = f"{POSTGRES}/{name}"
-        try:
+        with agenthost_database(Path(tmp), postgres) as database_url:
             results.update(measure_agenthost(agenthost_env(database_url, mock.base_url), seconds))
-        finally:
-            if postgres:
-                asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         results["streaming"]["mock_first_chunk_p50_ms"] = mock_first_chunk(mock.base_url, 200)
     return results
 
 
 def measure_agenthost(env: dict[str, str], seconds: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    with agenthost_server(env) as (server, base, auth):
+        runs = f"{base}/v1/agents"
+        results["agenthost"] = measure(f"{runs}/bench/runs", BODY, seconds, server.pid, **auth)
+        results["agenthost_cache_hits"] = measure(
+            f"{runs}/bench_cached/runs", BODY, seconds, server.pid, **auth
+        )
+        results["streaming"] = first_events(f"{runs}/bench/runs", auth, 200)
+    return results
+
+
+@contextmanager
+def agenthost_database(directory: Path, postgres: bool) -> Iterator[str]:
+    """agenthost's database: a SQLite file in ``directory``, or a scratch PostgreSQL database
+    dropped afterwards."""
+    if not postgres:
+        yield f"sqlite:///{directory / 'agenthost.db'}"
+        return
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@contextmanager
+def agenthost_server(
+    env: dict[str, str],
+) -> Iterator[tuple[subprocess.Popen[bytes], str, dict[str, str]]]:
+    """``agenthost serve`` pinned to the server core, with a tenant and its key: the process,
+    its base URL and the key's ``Authorization`` header."""
     key = api_key(env)
     port = free_port()
     server = start(
@@ -175,16 +200,9 @@ def measure_agenthost(env: dict[str, str], seconds: float) -> dict[str, Any]:
         f"http://127.0.0.1:{port}/health",
     )
     try:
-        base = f"http://127.0.0.1:{port}/v1/agents"
-        auth = {"Authorization": f"Bearer {key}"}
-        results["agenthost"] = measure(f"{base}/bench/runs", BODY, seconds, server.pid, **auth)
-        results["agenthost_cache_hits"] = measure(
-            f"{base}/bench_cached/runs", BODY, seconds, server.pid, **auth
-        )
-        results["streaming"] = first_events(f"{base}/bench/runs", key, 200)
+        yield server, f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
     finally:
         stop(server)
-    return results
 
 
 async def admin(statement: str) -> None:

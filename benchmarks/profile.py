@@ -15,18 +15,16 @@ thread waiting in ``epoll`` or on a lock may be counted (py-spy cannot always te
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
 import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 from agenthost.testing.mock_llm.server import MockLLMServer
-from benchmarks.overhead import BODY, POSTGRES, admin, agenthost_env, api_key
-from benchmarks.support import free_port, other_cores, python, start, stop, wrk
+from benchmarks.overhead import BODY, agenthost_database, agenthost_env, agenthost_server
+from benchmarks.support import other_cores, python, wrk
 
 AREAS: tuple[tuple[str, str], ...] = (
     ("agenthost/store/", "agenthost: store"),
@@ -90,37 +88,20 @@ def profile(agent: str, seconds: float, postgres: bool, out: Path) -> None:
         raise SystemExit("py-spy is needed: .venv/bin/pip install py-spy")
     with MockLLMServer() as mock, tempfile.TemporaryDirectory() as tmp:
         os.sched_setaffinity(mock.pid, other_cores())
-        database_url = f"sqlite:///{Path(tmp) / 'agenthost.db'}"
-        name = f"bench_{uuid.uuid4().hex[:12]}"
-        if postgres:
-            asyncio.run(admin(f"CREATE DATABASE {name}"))
-            database_url = f"{POSTGRES}/{name}"
-        try:
-            env = agenthost_env(database_url, mock.base_url)
-            key = api_key(env)
-            port = free_port()
-            server = start(
-                [python(), "-m", "agenthost", "serve", "--port", str(port)],
-                env,
-                f"http://127.0.0.1:{port}/health",
-            )
-            try:
-                url = f"http://127.0.0.1:{port}/v1/agents/{agent}/runs"
-                auth = {"Authorization": f"Bearer {key}"}
-                wrk(url, BODY, connections=32, seconds=2, headers=auth)  # warm-up
-                recorder = subprocess.Popen(  # noqa: S603
-                    [spy, "record", "--pid", str(server.pid), "--rate", "250",
-                     "--duration", str(int(seconds)), "--format", "raw",
-                     "--output", str(out / "profile.txt"), "--nonblocking"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-                load = wrk(url, BODY, connections=32, seconds=seconds, headers=auth)
-                recorder.wait(timeout=seconds + 60)
-            finally:
-                stop(server)
-        finally:
-            if postgres:
-                asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        with (
+            agenthost_database(Path(tmp), postgres) as database_url,
+            agenthost_server(agenthost_env(database_url, mock.base_url)) as (server, base, auth),
+        ):
+            url = f"{base}/v1/agents/{agent}/runs"
+            wrk(url, BODY, connections=32, seconds=2, headers=auth)  # warm-up
+            recorder = subprocess.Popen(  # noqa: S603
+                [spy, "record", "--pid", str(server.pid), "--rate", "250",
+                 "--duration", str(int(seconds)), "--format", "raw",
+                 "--output", str(out / "profile.txt"), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            load = wrk(url, BODY, connections=32, seconds=seconds, headers=auth)
+            recorder.wait(timeout=seconds + 60)
     print(f"{agent}: {load.rps:.0f} requests/s at c=32 while sampled ({load.errors} errors)")
     for name, share in summarise(out / "profile.txt"):
         print(f"{share:5.1f}%  {name}")
