@@ -307,3 +307,22 @@ async def test_a_connection_refused_is_a_connection_error() -> None:
             with pytest.raises(openai.APIConnectionError) as raised:
                 await ask(model)
             assert classify(raised.value).message == "cannot reach the model service"
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hosts: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        hosts.append(request.host)
+        return web.json_response(TEXT)
+
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with endpoint(proxy) as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url.removesuffix("/v1"))
+        async with clients("http://models.internal/v1") as both:
+            for model in both.values():
+                await ask(model)
+    assert hosts == ["models.internal", "models.internal"]

@@ -16,7 +16,7 @@ from tests.waiting import eventually
 from agenthost.models.clients import build_client
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
-from agenthost.models.lean_http import HttpPool, PoolLimits, request_timeout
+from agenthost.models.lean_http import HttpPool, PoolLimits, env_proxy, request_timeout
 from agenthost.settings import DeploymentSettings
 from agenthost.testing.mock_llm import MockLLMServer
 
@@ -131,3 +131,17 @@ async def test_a_closed_pool_takes_no_requests() -> None:
     assert pool.is_closed
     with pytest.raises(RuntimeError, match="closed"):
         _ = pool.session
+
+
+def test_the_proxy_comes_from_the_environment_as_for_the_openai_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert env_proxy("http://models.internal/v1/chat/completions") == (None, None)
+    monkeypatch.setenv("HTTP_PROXY", "http://user:secret@127.0.0.1:3128")
+    proxy, auth = env_proxy("http://models.internal/v1/chat/completions")
+    assert str(proxy) == "http://127.0.0.1:3128"
+    assert auth is not None and (auth.login, auth.password) == ("user", "secret")
+    monkeypatch.setenv("NO_PROXY", "models.internal")
+    assert env_proxy("http://models.internal/v1/chat/completions") == (None, None)
