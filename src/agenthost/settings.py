@@ -69,8 +69,9 @@ class DeploymentSettings(BaseModel):
     """Which OpenAI API the endpoint speaks."""
     client: Literal["lean", "openai"] | None = None
     """How requests are sent. ``lean``: agenthost's own Chat Completions client (the request
-    as JSON over the pooled connection, a fraction of the openai client's CPU per call, same
-    requests, results and errors); ``openai``: the openai package's ``AsyncOpenAI``. None:
+    as JSON over a pooled aiohttp session, a fraction of the openai client's CPU per call, same
+    requests, results and errors); ``openai``: the openai package's ``AsyncOpenAI`` (over
+    httpx2). None:
     ``lean`` for ``chat_completions``, ``openai`` for ``responses`` (which ``lean`` does not
     speak)."""
     weight: int = Field(default=1, ge=1, le=1000)
@@ -78,17 +79,21 @@ class DeploymentSettings(BaseModel):
     max_connections: int = Field(default=100, ge=1)
     """Upper bound of open HTTP connections to this endpoint."""
     max_keepalive_connections: int = Field(default=20, ge=0)
-    """Idle connections kept open for reuse."""
+    """Idle connections kept open for reuse by the ``openai`` client. The ``lean`` client's
+    aiohttp pool has no such bound: it keeps any idle connection (up to ``max_connections``
+    in all) for ``keepalive_expiry_s``."""
     keepalive_expiry_s: float = Field(default=4.0, gt=0)
     """Idle connections are closed after this long. Keep it below the endpoint's own idle
     timeout (5 s for many servers), or a request may be sent on a connection the endpoint is
     closing at that moment (a retried connection error)."""
     connect_timeout_s: float = Field(default=5.0, gt=0)
-    """TCP/TLS connect timeout."""
+    """TCP/TLS connect timeout (for the ``lean`` client: aiohttp's ``sock_connect``)."""
     read_timeout_s: float = Field(default=120.0, gt=0)
-    """Maximum wait for bytes from the endpoint (the run deadline usually fires first)."""
+    """Maximum wait for bytes from the endpoint (the run deadline usually fires first; for the
+    ``lean`` client: aiohttp's ``sock_read``)."""
     pool_timeout_s: float = Field(default=10.0, gt=0)
-    """Maximum wait for a free connection from the pool."""
+    """Maximum wait for a free connection from the pool (for the ``lean`` client, aiohttp's
+    ``connect`` timeout is this plus ``connect_timeout_s``: it counts both waits together)."""
     call_timeout_s: float = Field(default=60.0, gt=0)
     """Longest one model call may take (for streams: until its first event) before it is
     abandoned, counted against this deployment's breaker and retried, on another deployment

@@ -34,6 +34,6 @@ async def test_the_deployment_chooses_its_client_and_shutdown_closes_it(
     provider = AgentHostModelProvider(settings, build_secret_store(settings), Metrics())
     (client,) = provider._clients.values()
     assert isinstance(client, client_type)
-    pool = client._http if isinstance(client, LeanChatClient) else client._client
+    pool = client.pool if isinstance(client, LeanChatClient) else client._client
     await provider.aclose()
     assert pool.is_closed

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 from agents import Agent, AgentOutputSchema, ModelSettings, RunConfig, Runner, function_tool
 from agents.models.interface import ModelTracing
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 from pydantic import BaseModel
+from tests.waiting import eventually
 
 from agenthost.classify import classify
 from agenthost.errors import UpstreamUnavailable
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
+from agenthost.models.lean_http import HttpPool, PoolLimits
 from agenthost.testing.mock_llm import MockLLMServer
 from agenthost.testing.mock_llm.stats import key_fingerprint
 
@@ -37,9 +39,9 @@ def mock(mock_llm_server: MockLLMServer) -> MockLLMServer:
 
 @asynccontextmanager
 async def lean_model(
-    base_url: str, key: KeySource = static_key, **http: Any
+    base_url: str, key: KeySource = static_key, **limits: Any
 ) -> AsyncIterator[LeanChatCompletionsModel]:
-    client = LeanChatClient(httpx2.AsyncClient(**http), key, base_url)
+    client = LeanChatClient(HttpPool(PoolLimits(**limits)), key, base_url)
     try:
         yield LeanChatCompletionsModel("mock-gpt", client)
     finally:
@@ -190,7 +192,7 @@ async def test_a_dropped_connection_is_a_connection_error(
 
 
 async def test_a_hung_endpoint_times_out(mock: MockLLMServer) -> None:
-    async with lean_model(mock.base_url, timeout=httpx2.Timeout(0.3)) as model:
+    async with lean_model(mock.base_url, read_timeout_s=0.3) as model:
         with pytest.raises(openai.APITimeoutError) as raised:
             await ask(model, "hi [[fault:hang]]")
     assert classify(raised.value).message == "model call timed out"
@@ -211,8 +213,10 @@ async def test_the_connection_is_reused_after_a_stream(mock: MockLLMServer) -> N
         for _ in range(3):
             await stream(model, "again")
             await ask(model, "and again")
-        pool = model.lean_client._http._transport._pool  # type: ignore[attr-defined]
-        assert len(pool.connections) == 1
+        connector = model.lean_client.pool.session.connector
+        assert connector is not None
+        idle = connector._conns  # type: ignore[attr-defined]
+        assert sum(len(connections) for connections in idle.values()) == 1
 
 
 async def test_a_run_hands_off_calls_a_tool_and_answers(mock: MockLLMServer) -> None:
@@ -238,3 +242,19 @@ async def test_a_streamed_run_with_structured_output(mock: MockLLMServer) -> Non
         kinds = {event.type async for event in result.stream_events()}
     assert "raw_response_event" in kinds
     assert isinstance(result.final_output, Forecast)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_cancelled_call_closes_its_connection(mock: MockLLMServer, streamed: bool) -> None:
+    async with lean_model(mock.base_url) as model:
+        call = asyncio.create_task((stream if streamed else ask)(model, "[[sleep:5000]] hi"))
+        await eventually(lambda: mock.stats()["in_flight"] == 1)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        # The mock sees the client go at once, long before it would answer.
+        await eventually(lambda: mock.stats()["disconnects"] == 1, timeout_s=2.0)
+        connector = model.lean_client.pool.session.connector
+        assert connector is not None
+        assert not connector._acquired  # type: ignore[attr-defined]
+        assert not any(connector._conns.values())  # type: ignore[attr-defined]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 from agents import Agent, AgentOutputSchema, ModelSettings, function_tool, handoff
 from agents.models.interface import Model, ModelTracing
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from aiohttp import web
+from aiohttp.test_utils import TestServer as LoopbackServer
 from openai.types.responses import ResponseFunctionToolCall
 from pydantic import BaseModel
 
@@ -20,9 +21,9 @@ from agenthost.classify import classify
 from agenthost.errors import UpstreamError, UpstreamUnavailable
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
+from agenthost.models.lean_http import HttpPool
 
-BASE_URL = "http://upstream.test/v1"
-Handler = Callable[[httpx2.Request], httpx2.Response]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def key() -> str:
@@ -55,17 +56,23 @@ def sse(*events: Any) -> bytes:
 
 
 @asynccontextmanager
-async def models(handler: Handler) -> AsyncIterator[dict[str, Model]]:
-    """The lean model and the SDK's openai-client model over the same fake endpoint."""
-    lean = LeanChatClient(
-        httpx2.AsyncClient(transport=httpx2.MockTransport(handler)), key, BASE_URL
-    )
-    sdk = openai.AsyncOpenAI(
-        api_key=key,
-        base_url=BASE_URL,
-        max_retries=0,
-        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
-    )
+async def endpoint(handler: Handler) -> AsyncIterator[str]:
+    """A loopback HTTP server answering ``POST /v1/chat/completions``; its base URL."""
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    server = LoopbackServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("/v1"))
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def clients(base_url: str) -> AsyncIterator[dict[str, Model]]:
+    """The lean model and the SDK's openai-client model, both sending to ``base_url``."""
+    lean = LeanChatClient(HttpPool(), key, base_url)
+    sdk = openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0)
     try:
         yield {
             "lean": LeanChatCompletionsModel("m", lean),
@@ -76,10 +83,18 @@ async def models(handler: Handler) -> AsyncIterator[dict[str, Model]]:
         await sdk.close()
 
 
+@asynccontextmanager
+async def models(handler: Handler) -> AsyncIterator[dict[str, Model]]:
+    """The lean model and the SDK's openai-client model over the same fake endpoint."""
+    async with endpoint(handler) as base_url, clients(base_url) as both:
+        yield both
+
+
 def answering(status: int, body: Any, headers: dict[str, str] | None = None) -> Handler:
-    def handle(request: httpx2.Request) -> httpx2.Response:
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return httpx2.Response(status, content=content, headers=headers or {})
+        return web.Response(status=status, body=content, headers=headers or {})
 
     return handle
 
@@ -121,13 +136,13 @@ class Forecast(BaseModel):
 
 @pytest.mark.parametrize("streamed", [False, True])
 async def test_the_request_is_the_one_the_openai_client_sends(streamed: bool) -> None:
-    seen: dict[str, httpx2.Request] = {}
+    seen: dict[str, tuple[bytes, str, Any]] = {}
 
-    def handle(request: httpx2.Request) -> httpx2.Response:
-        seen[request.headers["x-client"]] = request
+    async def handle(request: web.Request) -> web.Response:
+        seen[request.headers["x-client"]] = (await request.read(), request.path_qs, request)
         if streamed:
-            return httpx2.Response(200, content=sse("[DONE]"))
-        return httpx2.Response(200, json=TEXT)
+            return web.Response(body=sse("[DONE]"), content_type="text/event-stream")
+        return web.json_response(TEXT)
 
     settings = ModelSettings(
         temperature=0.2,
@@ -156,10 +171,10 @@ async def test_the_request_is_the_one_the_openai_client_sends(streamed: bool) ->
                     handoffs=[handoff(specialist)],
                     **kwargs,
                 )
-    lean, sdk = seen["lean"], seen["openai"]
-    assert json.loads(lean.content) == json.loads(sdk.content)
-    assert lean.url == sdk.url
-    assert lean.url.params["api-version"] == "2025"
+    (lean_body, lean_url, lean), (sdk_body, sdk_url, sdk) = seen["lean"], seen["openai"]
+    assert json.loads(lean_body) == json.loads(sdk_body)
+    assert lean_url == sdk_url
+    assert lean.query["api-version"] == "2025"
     for header in ("authorization", "user-agent", "content-type", "accept"):
         assert lean.headers[header] == sdk.headers[header]
 
@@ -285,11 +300,29 @@ async def test_a_body_that_is_not_an_object_is_an_invalid_response() -> None:
 
 
 async def test_a_connection_refused_is_a_connection_error() -> None:
-    def refuse(request: httpx2.Request) -> httpx2.Response:
-        raise httpx2.ConnectError("refused", request=request)
-
-    async with models(refuse) as both:
+    async with endpoint(answering(200, TEXT)) as base_url:
+        pass  # the port is closed now: connecting is refused
+    async with clients(base_url) as both:
         for model in both.values():
             with pytest.raises(openai.APIConnectionError) as raised:
                 await ask(model)
             assert classify(raised.value).message == "cannot reach the model service"
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hosts: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        hosts.append(request.host)
+        return web.json_response(TEXT)
+
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with endpoint(proxy) as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url.removesuffix("/v1"))
+        async with clients("http://models.internal/v1") as both:
+            for model in both.values():
+                await ask(model)
+    assert hosts == ["models.internal", "models.internal"]

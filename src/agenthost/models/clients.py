@@ -1,4 +1,8 @@
-"""One pooled client per model deployment, built once and closed on shutdown."""
+"""One pooled client per model deployment, built once and closed on shutdown.
+
+The lean client's connections are an aiohttp session (:mod:`agenthost.models.lean_http`); the
+openai client's an ``httpx2.AsyncClient``, as the openai package requires.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from openai import AsyncOpenAI
 
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
+from agenthost.models.lean_http import HttpPool, PoolLimits
 from agenthost.settings import DeploymentSettings
 
 KeySource = Callable[[], Awaitable[str]]
@@ -24,7 +29,7 @@ ModelClient = AsyncOpenAI | LeanChatClient
 
 
 def build_http_client(deployment: DeploymentSettings) -> httpx2.AsyncClient:
-    """The deployment's connection pool, with its limits and timeouts."""
+    """The openai client's connection pool, with the deployment's limits and timeouts."""
     return httpx2.AsyncClient(
         limits=httpx2.Limits(
             max_connections=deployment.max_connections,
@@ -39,17 +44,29 @@ def build_http_client(deployment: DeploymentSettings) -> httpx2.AsyncClient:
     )
 
 
+def build_http_pool(deployment: DeploymentSettings) -> HttpPool:
+    """The lean client's connection pool, with the deployment's limits and timeouts."""
+    return HttpPool(
+        PoolLimits(
+            max_connections=deployment.max_connections,
+            keepalive_expiry_s=deployment.keepalive_expiry_s,
+            connect_timeout_s=deployment.connect_timeout_s,
+            read_timeout_s=deployment.read_timeout_s,
+            pool_timeout_s=deployment.pool_timeout_s,
+        )
+    )
+
+
 def build_client(deployment: DeploymentSettings, api_key: KeySource) -> ModelClient:
     """The deployment's client over its own pool; the openai client's retries are off (ours
     run)."""
-    http_client = build_http_client(deployment)
     if deployment.lean_client:
-        return LeanChatClient(http_client, api_key, deployment.base_url)
+        return LeanChatClient(build_http_pool(deployment), api_key, deployment.base_url)
     return AsyncOpenAI(
         api_key=api_key,
         base_url=deployment.base_url,
         max_retries=0,
-        http_client=http_client,
+        http_client=build_http_client(deployment),
     )
 
 

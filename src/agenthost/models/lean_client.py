@@ -1,4 +1,4 @@
-"""A lean Chat Completions client: the request as JSON over a pooled ``httpx2.AsyncClient``.
+"""A lean Chat Completions client: the request as JSON over a pooled ``aiohttp`` session.
 
 It answers the one call the SDK's :class:`~agents.models.openai_chatcompletions.
 OpenAIChatCompletionsModel` makes, ``client.chat.completions.create(**params)``, with the
@@ -7,7 +7,8 @@ client's per-request machinery (parameter transformation, request options, retri
 recursive construction of the result): parameters go to JSON as they are, results are
 validated by pydantic's compiled validators (falling back to openai's lenient construction
 for payloads the types do not describe, as the openai client accepts those too). Errors are
-the openai exception types (see :mod:`agenthost.models.lean_errors`).
+the openai exception types (see :mod:`agenthost.models.lean_errors`). The connections are a
+:class:`~agenthost.models.lean_http.HttpPool`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import aiohttp
 import httpx2
-import openai
+from multidict import CIMultiDict
 from openai import NotGiven, Omit
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
-from agenthost.models.lean_errors import TRANSPORT_ERRORS, status_error, transport_error
+from agenthost.models.lean_errors import (
+    TIMEOUTS,
+    TRANSPORT_ERRORS,
+    http_response,
+    invalid_response,
+    status_error,
+    transport_error,
+)
+from agenthost.models.lean_http import HttpPool, env_proxy, request_timeout
 from agenthost.models.lean_stream import ChunkStream
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -66,12 +76,13 @@ def request_body(params: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def completion_from_json(data: Any, response: httpx2.Response) -> ChatCompletion:
-    """A ``ChatCompletion`` from the decoded body of ``response``."""
+def completion_from_json(
+    data: Any, response: aiohttp.ClientResponse, content: bytes
+) -> ChatCompletion:
+    """A ``ChatCompletion`` from the decoded body (``content``) of ``response``."""
     if not isinstance(data, dict):
-        raise openai.APIResponseValidationError(
-            response, data, message="model service sent a response that is not a JSON object"
-        )
+        message = "model service sent a response that is not a JSON object"
+        raise invalid_response(response, content, data, message)
     try:
         return ChatCompletion.model_validate(data)
     except ValidationError:
@@ -96,7 +107,7 @@ class LeanChatClient:
 
     def __init__(
         self,
-        http: httpx2.AsyncClient,
+        pool: HttpPool,
         api_key: Callable[[], Awaitable[str]],
         base_url: str | None = None,
     ) -> None:
@@ -104,64 +115,72 @@ class LeanChatClient:
         # Same normalisation as the openai client: spans and converters see the same URL.
         self.base_url = httpx2.URL(root if root.endswith("/") else root + "/")
         self._url = str(self.base_url) + "chat/completions"
-        self._http = http
+        self._proxy, self._proxy_auth = env_proxy(self._url)
+        self.pool = pool
         self._api_key = api_key
         self.chat = _Chat(_Completions(self.create))
 
     async def create(self, **params: Any) -> ChatCompletion | ChunkStream:
         """POST ``/chat/completions``; a ``ChatCompletion``, or a chunk stream for ``stream``."""
-        request = await self._build(params)
-        stream = params.get("stream") is True
-        try:
-            response = await self._http.send(request, stream=stream)
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc, request) from exc
-        if response.status_code >= 400:
-            await self._read_error_body(response, request)
-            raise status_error(response) from None
-        if stream:
-            return ChunkStream(response)
-        completion = completion_from_json(json.loads(response.content), response)
-        completion._request_id = response.headers.get("x-request-id")
-        return completion
-
-    async def _build(self, params: Mapping[str, Any]) -> httpx2.Request:
         content = json.dumps(
             request_body(params), ensure_ascii=False, separators=(",", ":"), default=_json_default
         ).encode()
-        headers = httpx2.Headers(
+        headers = await self._headers(params.get("extra_headers"))
+        options: dict[str, Any] = {}
+        if "timeout" in params and _given(params["timeout"]):
+            options["timeout"] = request_timeout(params["timeout"])
+        query = params.get("extra_query")
+        if query:
+            options["params"] = query
+        try:
+            response = await self.pool.session.post(
+                self._url,
+                data=content,
+                headers=headers,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
+                **options,
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, self._url) from exc
+        if params.get("stream") is True and response.status < 400:
+            return ChunkStream(response, self._url)
+        body = await self._read(response)
+        if response.status >= 400:
+            raise status_error(http_response(response, body)) from None
+        completion = completion_from_json(json.loads(body), response, body)
+        completion._request_id = response.headers.get("x-request-id")
+        return completion
+
+    async def _headers(self, extra: Mapping[str, Any] | None) -> CIMultiDict[str]:
+        headers = CIMultiDict(
             {
                 "Accept": "application/json",
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {await self._api_key()}",
             }
         )
-        for name, value in (params.get("extra_headers") or {}).items():
+        for name, value in (extra or {}).items():
             if _given(value):
                 headers[name] = value
-            elif name in headers:
-                del headers[name]
-        options: dict[str, Any] = {}
-        if "timeout" in params and _given(params["timeout"]):
-            options["timeout"] = params["timeout"]
-        return self._http.build_request(
-            "POST",
-            self._url,
-            content=content,
-            headers=headers,
-            params=params.get("extra_query"),
-            **options,
-        )
+            else:
+                headers.popall(name, None)
+        return headers
 
-    @staticmethod
-    async def _read_error_body(response: httpx2.Response, request: httpx2.Request) -> None:
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The whole body; the connection goes back to the pool, or is closed if reading
+        fails or is cancelled."""
         try:
-            await response.aread()
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc, request) from exc
-        finally:
-            await response.aclose()
+            body = await response.read()
+        except BaseException as exc:
+            response.close()
+            if isinstance(exc, TIMEOUTS + TRANSPORT_ERRORS):
+                raise transport_error(exc, self._url) from exc
+            raise
+        response.release()
+        return body
 
     async def close(self) -> None:
         """Close the connection pool (the provider does, on shutdown)."""
-        await self._http.aclose()
+        await self.pool.close()

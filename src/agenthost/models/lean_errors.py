@@ -2,28 +2,29 @@
 
 The lean client raises the openai exception types (same classes, same ``response`` and
 ``body``), so :mod:`agenthost.classify`, retries, breakers and failover treat a lean
-deployment's failures exactly like an openai-client deployment's.
+deployment's failures exactly like an openai-client deployment's. Those types carry an
+``httpx2.Request`` and ``httpx2.Response``: they are built from aiohttp's (status, headers,
+body) when an error is raised, and only then.
 """
 
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
-import anyio
+import aiohttp
 import httpx2
 import openai
 
-TIMEOUTS: tuple[type[Exception], ...] = (httpx2.TimeoutException,)
-"""Transport errors the openai client reports as :class:`openai.APITimeoutError`."""
-TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
-    httpx2.RequestError,
-    ssl.SSLError,
-    anyio.EndOfStream,
-)
-"""Transport errors it reports as :class:`openai.APIConnectionError` (timeouts first)."""
+TIMEOUTS: tuple[type[Exception], ...] = (TimeoutError,)
+"""Transport errors reported as :class:`openai.APITimeoutError`: aiohttp's connect, pool and
+read timeouts (``ServerTimeoutError`` and its kinds are ``TimeoutError``)."""
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (aiohttp.ClientError, OSError)
+"""Transport errors reported as :class:`openai.APIConnectionError` (timeouts first): refused,
+reset or dropped connections, TLS failures, truncated bodies."""
+_NOT_COPIED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers describing the body as sent (aiohttp has decoded it already)."""
 
 _STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
     400: openai.BadRequestError,
@@ -36,15 +37,42 @@ _STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
 }
 
 
-def transport_error(exc: Exception, request: httpx2.Request) -> openai.APIError:
-    """The openai error for a failed send or read (raise it ``from exc``)."""
+def http_request(url: str) -> httpx2.Request:
+    """The request an openai error names."""
+    return httpx2.Request("POST", url)
+
+
+def http_response(response: aiohttp.ClientResponse, content: bytes) -> httpx2.Response:
+    """``response`` (whose body is ``content``) as the ``httpx2.Response`` an openai error
+    holds: same status and headers, so ``Retry-After`` and request ids read the same."""
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_COPIED]
+    return httpx2.Response(
+        response.status,
+        headers=headers,
+        content=content,
+        request=http_request(str(response.url)),
+    )
+
+
+def transport_error(exc: BaseException, url: str) -> openai.APIError:
+    """The openai error for a failed send or read of a request to ``url`` (raise it
+    ``from exc``)."""
     if isinstance(exc, TIMEOUTS):
-        return openai.APITimeoutError(request=request)
-    return openai.APIConnectionError(request=request)
+        return openai.APITimeoutError(request=http_request(url))
+    return openai.APIConnectionError(request=http_request(url))
+
+
+def invalid_response(
+    response: aiohttp.ClientResponse, content: bytes, data: object, message: str
+) -> openai.APIResponseValidationError:
+    """The openai error for a decoded body (or event) that is not what was asked for."""
+    return openai.APIResponseValidationError(
+        http_response(response, content), data, message=message
+    )
 
 
 def status_error(response: httpx2.Response) -> openai.APIStatusError:
-    """The openai error for a 4xx/5xx ``response`` whose body has been read."""
+    """The openai error for a 4xx/5xx ``response`` (see :func:`http_response`)."""
     status = response.status_code
     message = f"Error code: {status}"
     text = response.text.strip()
@@ -65,7 +93,7 @@ def status_error(response: httpx2.Response) -> openai.APIStatusError:
     return error_type(message, response=response, body=data)
 
 
-def stream_error(data: Any, request: httpx2.Request) -> openai.APIError | None:
+def stream_error(data: Any, url: str) -> openai.APIError | None:
     """The error a stream chunk carries (``{"error": {...}}``), as the openai client raises it."""
     if not isinstance(data, Mapping) or not data.get("error"):
         return None
@@ -73,4 +101,4 @@ def stream_error(data: Any, request: httpx2.Request) -> openai.APIError | None:
     message = error.get("message") if isinstance(error, Mapping) else None
     if not message or not isinstance(message, str):
         message = "An error occurred during streaming"
-    return openai.APIError(message=message, request=request, body=error)
+    return openai.APIError(message=message, request=http_request(url), body=error)
