@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.tracing import Span, Trace, TracingProcessor
@@ -60,52 +61,70 @@ def run_tracer_bound(tracer: Tracer, *, content: bool) -> Iterator[None]:
         _run_tracer.reset(token)
 
 
+@dataclass(slots=True)
+class _BoundTrace:
+    tracer: Tracer
+    content: bool
+    """Prompts and outputs go on spans too."""
+    context: otel_context.Context
+    """The parent of its top spans: the run span."""
+    open_spans: set[str] = field(default_factory=set)
+    """Its SDK spans started and not yet ended."""
+
+
 class OpenTelemetryProcessor(TracingProcessor):
     """Mirrors each SDK span as an OpenTelemetry span, parented as in the SDK's trace."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # SDK trace id → (tracer, content flag, parent context: the run span)
-        self._traces: dict[str, tuple[Tracer, bool, otel_context.Context]] = {}
+        # SDK trace id → its tracer, content flag, run span context and open spans
+        self._traces: dict[str, _BoundTrace] = {}
         # SDK span id → (SDK trace id, its OpenTelemetry span)
         self._spans: dict[str, tuple[str, trace.Span]] = {}
 
     def on_trace_start(self, sdk_trace: Trace) -> None:
         bound = _run_tracer.get()
         if bound is not None:
+            tracer, content = bound
             with self._lock:
-                self._traces[sdk_trace.trace_id] = (*bound, otel_context.get_current())
+                self._traces[sdk_trace.trace_id] = _BoundTrace(
+                    tracer, content, otel_context.get_current()
+                )
 
     def on_trace_end(self, sdk_trace: Trace) -> None:
         """Forget the trace; end any of its spans the SDK left open."""
-        trace_id = sdk_trace.trace_id
         with self._lock:
-            self._traces.pop(trace_id, None)
-            left = [k for k, (owner, _) in self._spans.items() if owner == trace_id]
-            spans = [self._spans.pop(k)[1] for k in left]
+            bound = self._traces.pop(sdk_trace.trace_id, None)
+            left = () if bound is None else bound.open_spans
+            spans = [self._spans.pop(span_id)[1] for span_id in left]
         for otel_span in spans:
             otel_span.end()
 
     def on_span_start(self, span: Span[Any]) -> None:
         with self._lock:
-            owner = self._traces.get(span.trace_id)
+            bound = self._traces.get(span.trace_id)
             parent = self._spans.get(span.parent_id) if span.parent_id else None
-        if owner is None:
+        if bound is None:
             return
-        tracer, _, run_context = owner
-        context = trace.set_span_in_context(parent[1]) if parent is not None else run_context
-        otel_span = tracer.start_span(span_name(span.span_data), context=context)
+        context = trace.set_span_in_context(parent[1]) if parent is not None else bound.context
+        otel_span = bound.tracer.start_span(span_name(span.span_data), context=context)
         with self._lock:
-            self._spans[span.span_id] = (span.trace_id, otel_span)
+            if self._traces.get(span.trace_id) is bound:  # its trace did not end meanwhile
+                self._spans[span.span_id] = (span.trace_id, otel_span)
+                bound.open_spans.add(span.span_id)
+                return
+        otel_span.end()
 
     def on_span_end(self, span: Span[Any]) -> None:
         with self._lock:
             entry = self._spans.pop(span.span_id, None)
-            owner = self._traces.get(span.trace_id)
+            bound = self._traces.get(span.trace_id)
+            if bound is not None:
+                bound.open_spans.discard(span.span_id)
         if entry is None:
             return
         otel_span = entry[1]
-        content = owner is not None and owner[1]
+        content = bound is not None and bound.content
         otel_span.set_attributes(span_attributes(span.span_data, content=content))
         error = span.error
         if error is not None:
