@@ -76,6 +76,7 @@ class Container:
         a Redis that cannot be reached is logged (how requests fare is a setting). Then start
         background runs (DBOS), unless ``background`` is false (a configuration check)."""
         await require_current(self.db)
+        await self.db.scripts.start()
         await self.authenticator.start()
         if self.rate_limits.backend == "redis":
             await self.rate_limits.check_storage()

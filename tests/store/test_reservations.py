@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from agenthost.errors import DependencyUnavailable
 from agenthost.store.database import Database
 from agenthost.store.repositories import quotas, reservations, runs
 from agenthost.store.repositories.reservations import Closing, Opening, QuotaRefused
-from agenthost.store.tables import RunRow
+from agenthost.store.tables import RunRow, TenantRow
 from agenthost.tenancy.auth import ensure_tenant
 from tests.waiting import eventually
 
@@ -268,3 +270,60 @@ async def test_slot_and_slotless_admissions_do_not_deadlock(migrated_postgres: s
         assert await _counted(db, "acme") == 3
     finally:
         await db.aclose()
+
+
+async def test_a_transaction_that_reads_then_writes_is_not_broken_by_the_hot_path(
+    sqlite_db: Database,
+) -> None:
+    """SQLite: the hot path writes on a connection of its own. An engine transaction that reads
+    and then writes holds the write lock from its start, so the hot path waits for it instead
+    of committing in between (which would leave it a snapshot it cannot write from)."""
+    await ensure_tenant(sqlite_db, "acme", "Acme")
+    async with sqlite_db.transaction() as tx:
+        row = await tx.get(TenantRow, "acme")  # reads first
+        assert row is not None
+        opening = asyncio.create_task(_open(sqlite_db, "acme", run_id="run_1"))
+        done, _ = await asyncio.wait({opening}, timeout=0.3)
+        assert not done  # waiting for this transaction
+        row.name = "Acme Corp"  # then writes
+    assert await opening
+    async with sqlite_db.transaction(read_only=True) as tx:
+        assert (await tx.get(TenantRow, "acme")).name == "Acme Corp"  # type: ignore[union-attr]
+
+
+async def test_a_read_only_transaction_does_not_wait_for_a_writer(sqlite_db: Database) -> None:
+    await ensure_tenant(sqlite_db, "acme", "Acme")
+    path = sqlite_db.url.database
+    assert path is not None
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        async with asyncio.timeout(2), sqlite_db.transaction(read_only=True) as tx:
+            assert await tx.get(TenantRow, "acme") is not None
+        await asyncio.wait_for(sqlite_db.ping(), 2)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+@pytest.mark.integration
+async def test_driver_options_in_a_postgresql_url_reach_the_hot_path(
+    migrated_postgres: str,
+) -> None:
+    """``ssl`` is asyncpg's option (the hot path's), the statement cache SQLAlchemy's own."""
+    db = Database(f"{migrated_postgres}?ssl=disable&prepared_statement_cache_size=100")
+    try:
+        await db.scripts.start()
+        await ensure_tenant(db, "acme", "Acme")
+        assert await _open(db, "acme")
+    finally:
+        await db.aclose()
+
+
+async def test_a_closed_database_refuses_scripts_as_unavailable(database_url: str) -> None:
+    db = Database(database_url)
+    await ensure_tenant(db, "acme", "Acme")
+    assert await _open(db, "acme")
+    await db.aclose()
+    with pytest.raises(DependencyUnavailable):
+        await _open(db, "acme")

@@ -31,7 +31,8 @@ async def admin(sqlite_db: Database) -> TenantAdmin:
 
 @pytest.fixture
 def auth(sqlite_db: Database) -> Authenticator:
-    return Authenticator(sqlite_db, dev_mode=False)
+    """Reads the database on every request (the cache's own tests are below)."""
+    return Authenticator(sqlite_db, dev_mode=False, cache_ttl_s=0.0)
 
 
 async def _key(admin: TenantAdmin, **spec: object) -> tuple[ApiKeyRow, str]:
@@ -148,7 +149,7 @@ async def test_the_database_holds_no_plaintext_key(sqlite_db: Database, admin: T
 async def test_dev_mode_without_a_key_is_the_dev_tenant_with_every_scope(
     sqlite_db: Database,
 ) -> None:
-    auth = Authenticator(sqlite_db, dev_mode=True)
+    auth = Authenticator(sqlite_db, dev_mode=True, cache_ttl_s=0.0)
     await auth.start()
     principal = await auth.authenticate(None)
     assert principal.tenant.id == DEV_TENANT
@@ -166,9 +167,10 @@ async def test_dev_mode_without_a_key_is_the_dev_tenant_with_every_scope(
 async def test_the_dev_tenant_is_read_afresh_so_it_can_be_limited_or_disabled(
     sqlite_db: Database,
 ) -> None:
-    auth = Authenticator(sqlite_db, dev_mode=True)
+    auth = Authenticator(sqlite_db, dev_mode=True, cache_ttl_s=300)
     await auth.start()
-    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True)
+    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True, on_change=auth.forget)
+    assert (await auth.authenticate(None)).tenant.runs_per_month is None  # now cached
     await admin.update_tenant(DEV_TENANT, TenantUpdate(runs_per_month=3), actor=Actor.cli())
     assert (await auth.authenticate(None)).tenant.runs_per_month == 3
     await admin.update_tenant(DEV_TENANT, TenantUpdate(disabled=True), actor=Actor.cli())

@@ -97,13 +97,44 @@ async def test_clear_forgets_and_drops_a_lookup_in_flight() -> None:
     assert (await cache.get("d", load)).principal.tenant.id == "t2"
 
 
-async def test_entries_are_bounded_oldest_first() -> None:
+async def test_a_request_after_clear_does_not_share_a_lookup_begun_before() -> None:
+    """Revoked while a lookup was in flight: a request arriving after the revocation must read
+    the database afresh, not wait for the lookup that may have seen the key still valid."""
+    before = Loader()
+    before.gate = asyncio.Event()
+    cache = PrincipalCache(2.0)
+    in_flight = asyncio.create_task(cache.get("d", before))
+    await asyncio.sleep(0)
+    cache.clear()
+    after = Loader()
+    assert (await cache.get("d", after)).principal.tenant.id == "t1"
+    assert after.calls == 1
+    before.gate.set()
+    await in_flight
+    assert (await cache.get("d", after)).principal.tenant.id == "t1"  # the fresh one is kept
+    assert after.calls == 1
+
+
+async def test_cleared_before_the_lookup_even_started() -> None:
+    load = Loader()
+    cache = PrincipalCache(2.0)
+    pending = asyncio.create_task(cache.get("d", load))
+    await asyncio.sleep(0)  # the lookup's task is created, not yet run
+    cache.clear()
+    assert (await pending).principal.tenant.id == "t1"
+    assert (await cache.get("d", load)).principal.tenant.id == "t2"
+
+
+async def test_entries_are_bounded_least_recently_used_first() -> None:
     load = Loader()
     cache = PrincipalCache(60.0, max_entries=2)
-    for digest in ("a", "b", "c"):
+    for digest in ("a", "b"):
         await cache.get(digest, load)
-    assert (await cache.get("b", load)).principal.tenant.id == "t2"
-    assert (await cache.get("a", load)).principal.tenant.id == "t4"  # evicted, looked up again
+    await cache.get("a", load)  # "a" used last: "b" goes first
+    await cache.get("c", load)
+    assert load.calls == 3
+    assert (await cache.get("a", load)).principal.tenant.id == "t1"
+    assert (await cache.get("b", load)).principal.tenant.id == "t4"  # evicted, looked up again
 
 
 async def test_a_zero_ttl_looks_up_every_time() -> None:

@@ -50,7 +50,10 @@ class AgentRunner:
     def _own_agent(self, state: RunState) -> Agent[Any]:
         """A shallow copy of the run's agent for this run alone. On every turn the SDK checks
         every run in flight that shares the Agent object (whether its tools changed): with
-        thousands of runs sharing one, each turn costs O(runs in flight), all runs O(n²)."""
+        thousands of runs sharing one, each turn costs O(runs in flight), all runs O(n²).
+        Only the entry agent is copied: agents it hands off to (or uses as tools) are still
+        shared, so turns on them still pay that scan. The copy shares the tools list, so a hook
+        that changes ``agent.tools`` in place changes it for every run."""
         return self.agent(state).clone()
 
     def hooks(self, state: RunState) -> RunHooks[Any]:

@@ -39,7 +39,7 @@ class RunEvents:
 
     async def end(self, tenant_id: str, run_id: str) -> RunRow:
         """Store the run's last event, from its (settled) record; the record."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             row = await runs.get(tx, tenant_id, run_id)
             assert row is not None, "a queued run has a record"
             kind, data = last_event(row)
@@ -48,11 +48,11 @@ class RunEvents:
 
     async def ended(self, run_id: str) -> bool:
         """Whether the run's last event (``final`` or ``error``) is stored."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await events.has(tx, run_id, END)
 
     async def after(self, run_id: str, last_id: int) -> Sequence[RunEventRow]:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await events.after(tx, run_id, last_id, PAGE)
 
 

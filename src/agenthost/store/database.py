@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
@@ -39,6 +39,8 @@ UNAVAILABLE = (OSError, OperationalError, InterfaceError, SQLAlchemyTimeoutError
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SCHEME_ALIASES = {"postgres": "postgresql"}
+READ_ONLY = "agenthost_read_only"
+"""Execution option of the connections of read-only transactions."""
 
 
 def database_url(raw: str) -> URL:
@@ -96,9 +98,11 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
             self.scripts = SqliteScripts(path, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
         else:
-            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.scripts = PostgresScripts(dsn, max_size=pool_size)
+            _, connect_args = self.engine.dialect.create_connect_args(self.url)
+            self.scripts = PostgresScripts(dict(connect_args), max_size=pool_size)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
+        self._read_sessions = async_sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -110,13 +114,17 @@ class Database:
         return redacted(self.url)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
-        A database that cannot be reached (or stays locked) is DependencyUnavailable (503).
+        ``read_only``: the block only reads. On SQLite it then does not take the write lock
+        (every other transaction does, from its start: see ``_sqlite_begin``), so it neither
+        waits for writers nor makes them wait. A database that cannot be reached (or stays
+        locked) is DependencyUnavailable (503).
         """
+        sessions = self._read_sessions if read_only else self._sessions
         try:
-            async with self._sessions() as session, session.begin():
+            async with sessions() as session, session.begin():
                 yield session
         except UNAVAILABLE as exc:
             raise DependencyUnavailable(
@@ -131,7 +139,7 @@ class Database:
             ) from exc
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
+        async with self._read_engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def aclose(self) -> None:
@@ -151,9 +159,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(connection: Any) -> None:
-    """Take SQLite's write lock when a transaction begins. The process has a second connection
-    (the hot path's, ``store/script_sqlite.py``), and other processes may write the file too:
-    a transaction that read first and wrote later would fail outright if another connection
-    committed in between (a stale snapshot cannot be upgraded); this way it waits its turn."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Connection) -> None:
+    """Take SQLite's write lock when a transaction that may write begins. The process has a
+    second connection (the hot path's, ``store/script_sqlite.py``), and other processes may
+    write the file too: a transaction that read first and wrote later would fail outright if
+    another connection committed in between (a stale snapshot cannot be upgraded); this way
+    it waits its turn. Read-only transactions read a snapshot and take no lock."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -21,18 +21,28 @@ ACQUIRE_TIMEOUT_S = 30.0
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 # Connection refused or lost, no free connection in time.
 UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
-# Connection refused or lost, no free connection in time.
-UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+# Options of SQLAlchemy's asyncpg dialect that asyncpg itself does not take (it would send
+# them to the server as settings).
+DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn")
 
 
 class PostgresScripts:
     dialect: Dialect = "postgresql"
 
-    def __init__(self, dsn: str, *, max_size: int) -> None:
-        self._dsn = dsn
+    def __init__(self, connect_args: dict[str, Any], *, max_size: int) -> None:
+        """``connect_args``: asyncpg's keyword arguments, as the engine's dialect parsed them
+        from the URL (host, port, user, password, database, ssl, ...)."""
+        self._connect_args = {k: v for k, v in connect_args.items() if k not in DIALECT_ONLY}
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._closed = False
+
+    async def start(self) -> None:
+        """Open the pool now, so that a database that cannot be reached fails start-up."""
+        await self._open()
 
     async def run(self, script: Script[T]) -> T:
         try:
@@ -56,14 +66,21 @@ class PostgresScripts:
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
+            if self._closed:
+                raise DependencyUnavailable(
+                    "the database is closed (the process is stopping)",
+                    retry_after=UNAVAILABLE_RETRY_AFTER_S,
+                )
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._max_size
+                    **self._connect_args, min_size=1, max_size=self._max_size
                 )
             return self._pool
 
     async def aclose(self) -> None:
-        pool, self._pool = self._pool, None
+        async with self._opening:  # not while the pool is being opened
+            self._closed = True
+            pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
 

@@ -28,6 +28,10 @@ class SqliteScripts:
         self._busy_timeout_ms = busy_timeout_ms
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agenthost-sqlite")
         self._local = threading.local()
+        self._closed = False
+
+    async def start(self) -> None:
+        """Nothing to open ahead: the connection is made by the first script."""
 
     async def run(self, script: Script[T]) -> T:
         loop = asyncio.get_running_loop()
@@ -36,6 +40,13 @@ class SqliteScripts:
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, I/O error
             raise DependencyUnavailable(
                 "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
+            ) from exc
+        except RuntimeError as exc:  # the thread was shut down: the process is stopping
+            if not self._closed:
+                raise
+            raise DependencyUnavailable(
+                "the database is closed (the process is stopping)",
+                retry_after=UNAVAILABLE_RETRY_AFTER_S,
             ) from exc
 
     def _connection(self) -> sqlite3.Connection:
@@ -67,12 +78,15 @@ class SqliteScripts:
                 cursor = connection.execute(sql, encoded(step.params, "sqlite"))
                 result = cursor.fetchone() if step.fetch else cursor.rowcount
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # SQLite may have rolled back already
+                connection.execute("ROLLBACK")
             raise
         finally:
             script.close()
 
     async def aclose(self) -> None:
+        self._closed = True
+
         def close() -> None:
             connection = getattr(self._local, "connection", None)
             if connection is not None:

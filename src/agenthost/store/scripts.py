@@ -78,6 +78,10 @@ class ScriptRunner(Protocol):
         A database that cannot be reached (or stays locked) is DependencyUnavailable."""
         ...
 
+    async def start(self) -> None:
+        """Connect ahead of the first script where that can fail (so start-up fails)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -85,16 +89,18 @@ def encode(value: Any, dialect: Dialect) -> Any:
     """A Python value as the ORM's column types store it: aware datetimes as naive UTC
     (text on SQLite), JSON documents as text (``json_value``), the rest as they are."""
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
         naive = value.astimezone(UTC).replace(tzinfo=None)
         return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else naive
     if isinstance(value, JsonValue):
-        return None if value.value is None else json.dumps(value.value)
+        return json.dumps(value.value)
     return value
 
 
 @dataclass(frozen=True, slots=True)
 class JsonValue:
-    """A value for a JSON column (None is stored as SQL NULL)."""
+    """A value for a JSON column (None is stored as JSON ``null``, as the ORM stores it)."""
 
     value: Any
 

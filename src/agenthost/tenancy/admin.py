@@ -56,11 +56,11 @@ class TenantAdmin:
         return row
 
     async def list_tenants(self) -> Sequence[TenantRow]:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await tenant_rows.list_all(tx)
 
     async def get_tenant(self, tenant_id: str) -> TenantRow:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await _tenant(tx, tenant_id)
 
     async def update_tenant(self, tenant_id: str, spec: TenantUpdate, *, actor: Actor) -> TenantRow:
@@ -113,7 +113,7 @@ class TenantAdmin:
         return row, new.plaintext
 
     async def list_keys(self, tenant_id: str) -> Sequence[ApiKeyRow]:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             await _tenant(tx, tenant_id)
             return await key_rows.list_for_tenant(tx, tenant_id)
 
@@ -133,7 +133,7 @@ class TenantAdmin:
         self, *, limit: int, before: int | None = None, tenant_id: str | None = None
     ) -> Sequence[AdminAuditRow]:
         """The newest audit records (older than id ``before``), for one tenant or all."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await audit_rows.page(tx, limit=limit, before=before, tenant_id=tenant_id)
 
     def _check_references(self, spec: TenantLimits) -> None:

@@ -33,7 +33,7 @@ DEV_CACHE_KEY = ""
 
 
 class Authenticator:
-    def __init__(self, db: Database, *, dev_mode: bool, cache_ttl_s: float = 0.0) -> None:
+    def __init__(self, db: Database, *, dev_mode: bool, cache_ttl_s: float) -> None:
         self._db = db
         self._dev_mode = dev_mode
         self._cache = PrincipalCache(cache_ttl_s)
@@ -49,7 +49,7 @@ class Authenticator:
 
     async def _dev_principal(self) -> Authenticated:
         """The dev tenant as it is now: an administrator may limit or disable it too."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             row = await tenant_rows.get(tx, DEV_TENANT)
         if row is None:  # deleted behind our back: recreate it
             return Authenticated(await operator(self._db, DEV_TENANT), None)
@@ -76,7 +76,7 @@ class Authenticator:
         prefix = keys.prefix_of(presented)
         found = None
         if prefix is not None:
-            async with self._db.transaction() as tx:
+            async with self._db.transaction(read_only=True) as tx:
                 found = await key_rows.by_prefix(tx, prefix)
         now = utcnow()
         key, tenant = found if found is not None else (None, None)
@@ -110,7 +110,7 @@ async def operator(db: Database, tenant_id: str) -> Principal:
             db, DEV_TENANT, "Development (dev mode, no keys)"
         )
     else:
-        async with db.transaction() as tx:
+        async with db.transaction(read_only=True) as tx:
             row = await tenant_rows.get(tx, tenant_id)
     if row is None:
         raise TenantNotFound(f"no tenant {tenant_id!r}; create it with `agenthost tenants create`")

@@ -143,11 +143,11 @@ class Ledger:
 
     async def background_counts(self) -> dict[str, int]:
         """Background runs queued and running, of all tenants."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await runs.background_counts(tx)
 
     async def cancel_requested(self, run_ids: list[str]) -> Sequence[str]:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             return await runs.cancel_requested(tx, run_ids)
 
     async def close(self, state: RunState) -> None:

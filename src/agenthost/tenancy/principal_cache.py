@@ -1,7 +1,8 @@
 """Authenticated principals kept for a moment, so a busy key is not looked up on every request.
 
-Keyed by the SHA-256 digest of the presented key (never the key itself). Concurrent requests
-with the same key while it is not cached share one lookup. Only successes are kept; a lookup
+Keyed by the SHA-256 digest of the presented key (never the key itself); the least recently
+used principal goes first when the cache is full. Concurrent requests with the same key while
+it is not cached share one lookup. Only successes are kept; a lookup
 that fails (an unknown or revoked key, a disabled tenant, the database down) is not.
 """
 
@@ -39,32 +40,36 @@ class PrincipalCache:
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, Authenticated]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[Authenticated]] = {}
-        self._generation = 0
 
     async def get(self, digest: str, load: Callable[[], Awaitable[Authenticated]]) -> Authenticated:
         """The principal of ``digest``: cached, being loaded by another request, or ``load()``."""
         if self._ttl_s <= 0:
             return await load()
         entry = self._entries.get(digest)
-        now = self._clock()
-        if entry is not None and entry[0] > now:
+        if entry is not None and entry[0] > self._clock():
+            self._entries.move_to_end(digest)  # least recently used goes first
             return entry[1]
         loading = self._loading.get(digest)
         if loading is None:
-            loading = self._loading[digest] = asyncio.ensure_future(
-                self._load(digest, load, self._generation)
-            )
+            loading = asyncio.ensure_future(self._load(digest, load, self._loading))
+            self._loading[digest] = loading
         # Shielded: one waiter going away does not cancel the lookup the others wait for.
         return await asyncio.shield(loading)
 
     async def _load(
-        self, digest: str, load: Callable[[], Awaitable[Authenticated]], generation: int
+        self,
+        digest: str,
+        load: Callable[[], Awaitable[Authenticated]],
+        loading: dict[str, asyncio.Future[Authenticated]],
     ) -> Authenticated:
+        """Look ``digest`` up; keep it unless the cache was cleared since (``loading`` is no
+        longer the cache's)."""
         try:
             found = await load()
         finally:
-            del self._loading[digest]
-        if generation == self._generation:  # not cleared while it was being looked up
+            if loading is self._loading:
+                del loading[digest]
+        if loading is self._loading:  # not cleared while it was being looked up
             self._entries[digest] = (self._clock() + self._ttl_s, found)
             self._entries.move_to_end(digest)
             while len(self._entries) > self._max_entries:
@@ -72,6 +77,7 @@ class PrincipalCache:
         return found
 
     def clear(self) -> None:
-        """Forget every principal (a key was revoked or a tenant changed here)."""
+        """Forget every principal (a key was revoked or a tenant changed here). Lookups begun
+        before are not shared with later requests, nor kept."""
         self._entries.clear()
-        self._generation += 1
+        self._loading = {}

@@ -42,7 +42,7 @@ class TenantSession:
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
         if limit is None and self.session_settings is not None:
             limit = self.session_settings.limit
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             data = await rows.items(tx, self.tenant_id, self.session_id, limit)
         return [_decode(d) for d in data]
 
@@ -81,7 +81,7 @@ class SessionStore:
 
     async def view(self, tenant_id: str, session_id: str) -> SessionView | None:
         """The whole conversation; None if the tenant has no such session."""
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(read_only=True) as tx:
             row = await rows.get(tx, tenant_id, session_id)
             if row is None:
                 return None

@@ -79,7 +79,7 @@ async def usage_report(
 ) -> UsageReport:
     """Finished runs between ``since`` and ``until`` (UTC days, inclusive)."""
     now = datetime.now(UTC)
-    async with db.transaction() as tx:
+    async with db.transaction(read_only=True) as tx:
         rows = await runs.usage_by_day(tx, tenant.id, since.isoformat(), until.isoformat())
         counted = await quotas.runs_counted(tx, tenant.id, month_of(now))
     lines: dict[tuple[str, str], UsageLine] = {}

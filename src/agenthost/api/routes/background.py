@@ -36,7 +36,7 @@ EVENTS_DESCRIPTION = (
 
 
 async def _run(container: Container, tenant_id: str, run_id: str) -> RunRow:
-    async with container.db.transaction() as tx:
+    async with container.db.transaction(read_only=True) as tx:
         row = await runs.get(tx, tenant_id, run_id)
     if row is None:
         raise RunNotFound(f"no run {run_id!r}")

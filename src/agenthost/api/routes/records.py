@@ -96,7 +96,7 @@ async def list_runs(
     status: Annotated[RunStatus | None, Query()] = None,
 ) -> RunList:
     """The caller's tenant's runs, newest first (needs `runs:read`)."""
-    async with container.db.transaction() as tx:
+    async with container.db.transaction(read_only=True) as tx:
         rows = await runs.page(
             tx,
             principal.tenant.id,
@@ -116,7 +116,7 @@ async def list_runs(
 )
 async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader) -> RunRecord:
     """A run of the caller's tenant: status, usage, timings, error (needs `runs:read`)."""
-    async with container.db.transaction() as tx:
+    async with container.db.transaction(read_only=True) as tx:
         row = await runs.get(tx, principal.tenant.id, run_id)
     if row is None:
         raise RunNotFound(f"no run {run_id!r}")
