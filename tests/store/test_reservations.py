@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -327,3 +328,15 @@ async def test_a_closed_database_refuses_scripts_as_unavailable(database_url: st
     await db.aclose()
     with pytest.raises(DependencyUnavailable):
         await _open(db, "acme")
+
+
+async def test_an_unreachable_postgresql_is_unavailable() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = Database(f"postgresql://postgres@127.0.0.1:{port}/nowhere")
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await _open(db, "acme")
+    finally:
+        await db.aclose()
