@@ -14,13 +14,13 @@ from agents import Agent, AgentOutputSchema, ModelSettings, RunConfig, Runner, f
 from agents.models.interface import ModelTracing
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
 from pydantic import BaseModel
+from tests.models.pools import pool
 from tests.waiting import eventually
 
 from agenthost.classify import classify
 from agenthost.errors import UpstreamUnavailable
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
-from agenthost.models.lean_http import HttpPool, PoolLimits
 from agenthost.testing.mock_llm import MockLLMServer
 from agenthost.testing.mock_llm.stats import key_fingerprint
 
@@ -41,7 +41,7 @@ def mock(mock_llm_server: MockLLMServer) -> MockLLMServer:
 async def lean_model(
     base_url: str, key: KeySource = static_key, **limits: Any
 ) -> AsyncIterator[LeanChatCompletionsModel]:
-    client = LeanChatClient(HttpPool(PoolLimits(**limits)), key, base_url)
+    client = LeanChatClient(pool(**limits), key, base_url)
     try:
         yield LeanChatCompletionsModel("mock-gpt", client)
     finally:

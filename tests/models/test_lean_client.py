@@ -16,12 +16,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer as LoopbackServer
 from openai.types.responses import ResponseFunctionToolCall
 from pydantic import BaseModel
+from tests.models.pools import pool
 
 from agenthost.classify import classify
 from agenthost.errors import UpstreamError, UpstreamUnavailable
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
-from agenthost.models.lean_http import HttpPool
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,7 +71,7 @@ async def endpoint(handler: Handler) -> AsyncIterator[str]:
 @asynccontextmanager
 async def clients(base_url: str) -> AsyncIterator[dict[str, Model]]:
     """The lean model and the SDK's openai-client model, both sending to ``base_url``."""
-    lean = LeanChatClient(HttpPool(), key, base_url)
+    lean = LeanChatClient(pool(), key, base_url)
     sdk = openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0)
     try:
         yield {

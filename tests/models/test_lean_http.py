@@ -11,12 +11,13 @@ import openai
 import pytest
 from agents import ModelSettings
 from agents.models.interface import ModelTracing
+from tests.models.pools import pool
 from tests.waiting import eventually
 
 from agenthost.models.clients import build_client
 from agenthost.models.lean_chat import LeanChatCompletionsModel
 from agenthost.models.lean_client import LeanChatClient
-from agenthost.models.lean_http import HttpPool, PoolLimits, env_proxy, request_timeout
+from agenthost.models.lean_http import env_proxy, request_timeout
 from agenthost.settings import DeploymentSettings
 from agenthost.testing.mock_llm import MockLLMServer
 
@@ -92,8 +93,8 @@ def test_a_request_timeout_of_another_kind_is_refused() -> None:
 async def test_a_call_waiting_longer_than_the_pool_timeout_times_out(
     mock: MockLLMServer,
 ) -> None:
-    limits = PoolLimits(max_connections=1, pool_timeout_s=0.2, connect_timeout_s=0.2)
-    client = LeanChatClient(HttpPool(limits), key, mock.base_url)
+    limits = {"max_connections": 1, "pool_timeout_s": 0.2, "connect_timeout_s": 0.2}
+    client = LeanChatClient(pool(**limits), key, mock.base_url)
     model = LeanChatCompletionsModel("mock-gpt", client)
     try:
         holder = asyncio.create_task(ask(model, "[[sleep:5000]] hold the only connection"))
@@ -112,7 +113,7 @@ async def test_a_call_waiting_longer_than_the_pool_timeout_times_out(
 
 
 async def test_a_per_call_timeout_applies(mock: MockLLMServer) -> None:
-    client = LeanChatClient(HttpPool(), key, mock.base_url)
+    client = LeanChatClient(pool(), key, mock.base_url)
     try:
         with pytest.raises(openai.APITimeoutError):
             await ask(
@@ -125,12 +126,12 @@ async def test_a_per_call_timeout_applies(mock: MockLLMServer) -> None:
 
 
 async def test_a_closed_pool_takes_no_requests() -> None:
-    pool = HttpPool()
-    assert pool.session is pool.session
-    await pool.close()
-    assert pool.is_closed
+    http = pool()
+    assert http.session is http.session
+    await http.close()
+    assert http.is_closed
     with pytest.raises(RuntimeError, match="closed"):
-        _ = pool.session
+        _ = http.session
 
 
 def test_the_proxy_comes_from_the_environment_as_for_the_openai_client(

@@ -46,15 +46,7 @@ def build_http_client(deployment: DeploymentSettings) -> httpx2.AsyncClient:
 
 def build_http_pool(deployment: DeploymentSettings) -> HttpPool:
     """The lean client's connection pool, with the deployment's limits and timeouts."""
-    return HttpPool(
-        PoolLimits(
-            max_connections=deployment.max_connections,
-            keepalive_expiry_s=deployment.keepalive_expiry_s,
-            connect_timeout_s=deployment.connect_timeout_s,
-            read_timeout_s=deployment.read_timeout_s,
-            pool_timeout_s=deployment.pool_timeout_s,
-        )
-    )
+    return HttpPool(PoolLimits.of(deployment))
 
 
 def build_client(deployment: DeploymentSettings, api_key: KeySource) -> ModelClient:

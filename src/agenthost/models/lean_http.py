@@ -16,16 +16,28 @@ import httpx2
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
+from agenthost.settings import DeploymentSettings
+
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """Connection limits and timeouts (``DeploymentSettings`` has their meaning)."""
+    """Connection limits and timeouts (``DeploymentSettings`` has their meaning and defaults)."""
 
-    max_connections: int = 100
-    keepalive_expiry_s: float = 4.0
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 120.0
-    pool_timeout_s: float = 10.0
+    max_connections: int
+    keepalive_expiry_s: float
+    connect_timeout_s: float
+    read_timeout_s: float
+    pool_timeout_s: float
+
+    @classmethod
+    def of(cls, deployment: DeploymentSettings) -> PoolLimits:
+        return cls(
+            max_connections=deployment.max_connections,
+            keepalive_expiry_s=deployment.keepalive_expiry_s,
+            connect_timeout_s=deployment.connect_timeout_s,
+            read_timeout_s=deployment.read_timeout_s,
+            pool_timeout_s=deployment.pool_timeout_s,
+        )
 
     def timeout(self) -> aiohttp.ClientTimeout:
         """aiohttp's ``connect`` covers the wait for a pool slot and the connect itself."""
@@ -77,8 +89,8 @@ class HttpPool:
     it has no separate bound on idle ones.
     """
 
-    def __init__(self, limits: PoolLimits | None = None) -> None:
-        self.limits = limits or PoolLimits()
+    def __init__(self, limits: PoolLimits) -> None:
+        self.limits = limits
         self._timeout = self.limits.timeout()
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
