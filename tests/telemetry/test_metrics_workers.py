@@ -10,6 +10,7 @@ import httpx2
 import pytest
 from tests.processes import Servers, wait_ready
 from tests.telemetry.scrape import samples
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +54,26 @@ async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Pat
                 log.flush()
                 if len(set(pids_of_runs(log_path).values())) == 2:
                     break
-            scraped = await client.get("/metrics")
+            route = frozenset(
+                {("method", "POST"), ("route", "/v1/agents/{agent}/runs"), ("status", "200")}
+            )
+
+            scrapes: list[str] = []
+
+            async def all_requests_counted() -> bool:
+                # A request is counted once its response is sent: the last ones may still be
+                # on their way into the counter when the client has read them.
+                response = await client.get("/metrics")
+                assert response.status_code == 200
+                scrapes.append(response.text)
+                counted = samples(response.text).get(("agenthost_http_requests_total", route))
+                return counted == len(runs)
+
+            await eventually(all_requests_counted)
     by_worker = pids_of_runs(log_path)
     assert len(set(by_worker.values())) == 2, "both workers served runs"
     assert set(by_worker) == {r["run_id"] for r in runs}
-    assert scraped.status_code == 200
-    values = samples(scraped.text)
+    values = samples(scrapes[-1])
     ok = frozenset({("agent", "echo"), ("tenant", "dev"), ("status", "succeeded")})
     assert values[("agenthost_runs_total", ok)] == len(runs)
     for kind in ("input", "output"):
@@ -69,5 +84,4 @@ async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Pat
     calls = frozenset({("deployment", "mock"), ("model", "mock-gpt"), ("outcome", "ok")})
     assert values[("agenthost_model_calls_total", calls)] == len(runs)
     assert values[("agenthost_runs_in_flight", frozenset())] == 0
-    route = frozenset({("method", "POST"), ("route", "/v1/agents/{agent}/runs"), ("status", "200")})
     assert values[("agenthost_http_requests_total", route)] == len(runs)
