@@ -25,18 +25,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from agenthost.errors import DependencyUnavailable
 from agenthost.settings import ConfigError
 from agenthost.store.script_postgres import PostgresScripts
 from agenthost.store.script_sqlite import SqliteScripts
 from agenthost.store.scripts import ScriptRunner
+from agenthost.store.unavailable import TRANSIENT_SQLSTATES, transient, unreachable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-UNAVAILABLE_RETRY_AFTER_S = 1.0
 # Connection refused or lost, pool exhausted, SQLite still locked after its busy timeout.
 UNAVAILABLE = (OSError, OperationalError, InterfaceError, SQLAlchemyTimeoutError)
-# PostgreSQL's serialization failure and deadlock: the transaction may succeed if retried.
-TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SCHEME_ALIASES = {"postgres": "postgresql"}
 READ_ONLY = "agenthost_read_only"
@@ -127,16 +124,11 @@ class Database:
             async with sessions() as session, session.begin():
                 yield session
         except UNAVAILABLE as exc:
-            raise DependencyUnavailable(
-                "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
-            ) from exc
+            raise unreachable() from exc
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) not in TRANSIENT_SQLSTATES:
                 raise
-            raise DependencyUnavailable(
-                "the database could not complete the transaction; retry",
-                retry_after=UNAVAILABLE_RETRY_AFTER_S,
-            ) from exc
+            raise transient() from exc
 
     async def ping(self) -> None:
         async with self._read_engine.connect() as connection:

@@ -12,13 +12,10 @@ from typing import Any
 
 import asyncpg
 
-from agenthost.errors import DependencyUnavailable
-from agenthost.store.scripts import Dialect, Script, T, encoded
+from agenthost.store.scripts import Script, T, encoded
+from agenthost.store.unavailable import TRANSIENT_SQLSTATES, closed, transient, unreachable
 
-UNAVAILABLE_RETRY_AFTER_S = 1.0
 ACQUIRE_TIMEOUT_S = 30.0
-# Serialization failure and deadlock: the transaction may succeed if retried.
-TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 # Connection refused or lost, no free connection in time.
 UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
@@ -29,8 +26,6 @@ DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func",
 
 
 class PostgresScripts:
-    dialect: Dialect = "postgresql"
-
     def __init__(self, connect_args: dict[str, Any], *, max_size: int) -> None:
         """``connect_args``: asyncpg's keyword arguments, as the engine's dialect parsed them
         from the URL (host, port, user, password, database, ssl, ...)."""
@@ -53,24 +48,16 @@ class PostgresScripts:
             ):
                 return await _drive(connection, script)
         except UNAVAILABLE as exc:
-            raise DependencyUnavailable(
-                "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
-            ) from exc
+            raise unreachable() from exc
         except asyncpg.PostgresError as exc:
             if exc.sqlstate not in TRANSIENT_SQLSTATES:
                 raise
-            raise DependencyUnavailable(
-                "the database could not complete the transaction; retry",
-                retry_after=UNAVAILABLE_RETRY_AFTER_S,
-            ) from exc
+            raise transient() from exc
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
             if self._closed:
-                raise DependencyUnavailable(
-                    "the database is closed (the process is stopping)",
-                    retry_after=UNAVAILABLE_RETRY_AFTER_S,
-                )
+                raise closed()
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
                     **self._connect_args, min_size=1, max_size=self._max_size, reset=_reset
@@ -104,12 +91,9 @@ async def _drive(connection: Any, script: Script[T]) -> T:
                 return done.value  # type: ignore[no-any-return]
             sql, args = step.statement.for_postgresql(encoded(step.params, "postgresql"))
             if not sql:
-                result = None if step.fetch else 0
-            elif step.fetch:
-                row = await connection.fetchrow(sql, *args)
-                result = None if row is None else tuple(row)
-            else:
-                status: str = await connection.execute(sql, *args)
-                result = int(status.rsplit(" ", 1)[-1])
+                result = 0
+                continue
+            status: str = await connection.execute(sql, *args)
+            result = int(status.rsplit(" ", 1)[-1])
     finally:
         script.close()

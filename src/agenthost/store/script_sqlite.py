@@ -14,15 +14,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from agenthost.errors import DependencyUnavailable
-from agenthost.store.scripts import Dialect, Script, T, encoded
-
-UNAVAILABLE_RETRY_AFTER_S = 1.0
+from agenthost.store.scripts import Script, T, encoded
+from agenthost.store.unavailable import closed, unreachable
 
 
 class SqliteScripts:
-    dialect: Dialect = "sqlite"
-
     def __init__(self, path: str, *, busy_timeout_ms: int) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
@@ -38,16 +34,11 @@ class SqliteScripts:
         try:
             return await loop.run_in_executor(self._thread, self._run, script)
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, I/O error
-            raise DependencyUnavailable(
-                "the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER_S
-            ) from exc
+            raise unreachable() from exc
         except RuntimeError as exc:  # the thread was shut down: the process is stopping
             if not self._closed:
                 raise
-            raise DependencyUnavailable(
-                "the database is closed (the process is stopping)",
-                retry_after=UNAVAILABLE_RETRY_AFTER_S,
-            ) from exc
+            raise closed() from exc
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -72,11 +63,8 @@ class SqliteScripts:
                     connection.execute("COMMIT")
                     return done.value  # type: ignore[no-any-return]
                 sql = step.statement.for_sqlite()
-                if not sql:
-                    result = None if step.fetch else 0
-                    continue
-                cursor = connection.execute(sql, encoded(step.params, "sqlite"))
-                result = cursor.fetchone() if step.fetch else cursor.rowcount
+                params = encoded(step.params, "sqlite")
+                result = connection.execute(sql, params).rowcount if sql else 0
         except BaseException:
             if connection.in_transaction:  # SQLite may have rolled back already
                 connection.execute("ROLLBACK")

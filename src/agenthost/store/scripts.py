@@ -59,20 +59,16 @@ class Statement:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Run ``statement``; the script receives the rows it changed (``fetch=False``) or its first
-    row as a tuple, None when there is none (``fetch=True``)."""
+    """Run ``statement``; the script receives how many rows it changed (or selected)."""
 
     statement: Statement
     params: Mapping[str, Any]
-    fetch: bool = False
 
 
 Script = Generator[Step, Any, T]
 
 
 class ScriptRunner(Protocol):
-    dialect: Dialect
-
     async def run(self, script: Script[T]) -> T:
         """Run ``script`` in one transaction: committed if it returns, rolled back if it raises.
         A database that cannot be reached (or stays locked) is DependencyUnavailable."""
@@ -87,7 +83,7 @@ class ScriptRunner(Protocol):
 
 def encode(value: Any, dialect: Dialect) -> Any:
     """A Python value as the ORM's column types store it: aware datetimes as naive UTC
-    (text on SQLite), JSON documents as text (``json_value``), the rest as they are."""
+    (text on SQLite), JSON documents (:class:`JsonValue`) as text, the rest as they are."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
