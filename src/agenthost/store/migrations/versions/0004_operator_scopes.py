@@ -38,10 +38,11 @@ _keys = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tenants") as batch:
-        batch.add_column(
-            sa.Column("operator", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ALTER TABLE on SQLite too: a batch copy would drop the old table, and its keys
+    # with it (ON DELETE CASCADE).
+    op.add_column(
+        "tenants", sa.Column("operator", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
     def migrate(scopes: set[str], operator: bool) -> set[str]:
         if "admin" not in scopes:
@@ -67,8 +68,7 @@ def downgrade() -> None:
 
     changed = _rewrite_scopes(restore)
     logger.warning("0004 downgrade: %d API key(s) changed scopes", len(changed))
-    with op.batch_alter_table("tenants") as batch:
-        batch.drop_column("operator")
+    op.drop_column("tenants", "operator")
 
 
 def _rewrite_scopes(change: Callable[[set[str], bool], set[str]]) -> dict[str, list[str]]:
