@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from agenthost.api.schemas.openai import (
     Ignored,
@@ -15,7 +25,12 @@ from agenthost.api.schemas.openai import (
     Role,
     ToolChoice,
 )
-from agenthost.api.schemas.runs import MAX_CONVERSATION_ITEMS, InputImage, InputText
+from agenthost.api.schemas.runs import (
+    MAX_CONVERSATION_ITEMS,
+    InputImage,
+    InputText,
+    one_input_error,
+)
 
 
 class OutputText(BaseModel):
@@ -36,6 +51,18 @@ class Refusal(BaseModel):
     refusal: str
 
 
+ITEMS_REFUSED = (
+    "only message items are accepted: tool calls, their outputs and reasoning belong to the "
+    "agent's own run"
+)
+
+
+def _only_messages(value: Any) -> Any:
+    if value != "message":
+        raise PydanticCustomError("unsupported_value", ITEMS_REFUSED)
+    return value
+
+
 USER_PARTS = ("input_text", "input_image")
 ASSISTANT_PARTS = ("output_text", "refusal")
 Part = Annotated[InputText | InputImage | OutputText | Refusal, Field(discriminator="type")]
@@ -48,7 +75,7 @@ class InputMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["message"] = "message"
+    type: Annotated[Literal["message"], BeforeValidator(_only_messages)] = "message"
     role: Role
     content: str | Annotated[list[Part], Field(min_length=1, max_length=100)]
     id: Annotated[str, StringConstraints(max_length=128)] | None = Field(
@@ -146,6 +173,11 @@ class ResponseCreate(BaseModel):
                 "to the stored conversation"
             )
         return self
+
+    @field_validator("input", mode="wrap")
+    @classmethod
+    def _one_input_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return one_input_error(value, handler)
 
     def conversation(self) -> str | list[dict[str, Any]]:
         if isinstance(self.input, str):

@@ -60,6 +60,27 @@ class InputMessage(BaseModel):
         return self
 
 
+def one_input_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Report a bad ``input`` (a string or a list of messages) as one error of the shape that
+    was sent, not one per shape it might have been."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if not isinstance(value, str | list):
+            raise PydanticCustomError(
+                "input_type", "must be a string or a list of messages"
+            ) from None
+        sent_list = isinstance(value, list)
+        errors = exc.errors()
+        error = next(
+            (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
+            errors[0],
+        )
+        where = ".".join(str(part) for part in error["loc"][1:])
+        message = f"{where}: {error['msg']}" if where else error["msg"]
+        raise PydanticCustomError(error["type"], "{message}", {"message": message}) from None
+
+
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -110,24 +131,7 @@ class RunCreate(BaseModel):
     @field_validator("input", mode="wrap")
     @classmethod
     def _one_input_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        """Report a bad input as one error of the shape that was sent (a string or a
-        conversation), not one per shape it might have been."""
-        try:
-            return handler(value)
-        except ValidationError as exc:
-            if not isinstance(value, str | list):
-                raise PydanticCustomError(
-                    "input_type", "must be a string or a list of messages"
-                ) from None
-            sent_list = isinstance(value, list)
-            errors = exc.errors()
-            error = next(
-                (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
-                errors[0],
-            )
-            where = ".".join(str(part) for part in error["loc"][1:])
-            message = f"{where}: {error['msg']}" if where else error["msg"]
-            raise PydanticCustomError(error["type"], "{message}", {"message": message}) from None
+        return one_input_error(value, handler)
 
     def conversation(self) -> str | list[dict[str, Any]]:
         """The input as the Agents SDK takes it."""
