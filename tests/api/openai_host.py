@@ -34,9 +34,7 @@ def hosting(agenthost_client: Callable[..., Any]) -> Host:
     """``async with host(tenant limits..., **settings) as hosted:``"""
 
     @asynccontextmanager
-    async def host(
-        limits: dict[str, Any] | None = None, **settings: Any
-    ) -> AsyncIterator[Hosted]:
+    async def host(limits: dict[str, Any] | None = None, **settings: Any) -> AsyncIterator[Hosted]:
         registry = load_registry("examples.registry:registry")
         async with agenthost_client(registry, dev_mode=False, **settings) as (http, app):
             key = await tenant_with_key(app, "acme", **(limits or {}))

@@ -114,8 +114,11 @@ async def test_another_tenants_response_is_not_found(host: Host) -> None:
         ({"instructions": "Be a pirate"}, "instructions", "unsupported_parameter"),
         ({"tools": [{"type": "web_search"}]}, "tools", "unsupported_parameter"),
         ({"input": [{"role": "system", "content": "x"}]}, "input", "unsupported_value"),
-        ({"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]},
-         "input", "unsupported_value"),
+        (
+            {"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]},
+            "input",
+            "unsupported_value",
+        ),
         ({"text": {"format": {"type": "json_object"}}}, "text.format.type", "invalid_value"),
         ({"background": True}, "background", "unknown_parameter"),
     ],
