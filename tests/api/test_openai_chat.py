@@ -7,6 +7,7 @@ from typing import Any
 import openai
 import pytest
 
+from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.openai_host import Host, hosting
 from tests.api.tenants import run_rows
 
@@ -129,3 +130,21 @@ async def test_an_unknown_model_is_openais_model_not_found(host: Host) -> None:
             )
     assert caught.value.code == "model_not_found"
     assert caught.value.response.headers["content-type"] == "application/json"
+
+
+async def test_a_run_failing_mid_stream_raises_in_the_client(
+    host: Host, mock_llm: MockLLMServer
+) -> None:
+    mock_llm.queue_faults("500")
+    async with host(retry_max_attempts=1) as hosted:
+        stream = await hosted.client.chat.completions.create(
+            model="weather",
+            messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+            stream=True,
+        )
+        with pytest.raises(openai.APIError) as caught:
+            [chunk async for chunk in stream]
+        (record,) = await run_rows(hosted.app, "acme")
+    assert record.status == "failed"
+    assert caught.value.code == record.error_code.lower()  # type: ignore[union-attr]
+    assert caught.value.type == "server_error"

@@ -154,3 +154,24 @@ async def test_sampling_parameters_are_accepted_and_ignored(host: Host) -> None:
             user="u1",
         )
     assert PARIS in response.output_text
+
+
+async def test_a_run_failing_mid_stream_ends_with_response_failed(
+    host: Host, mock_llm: MockLLMServer
+) -> None:
+    mock_llm.queue_faults("500")
+    async with host(retry_max_attempts=1) as hosted:
+        stream = await hosted.client.responses.create(
+            model="weather", input="What is the weather in Paris?", stream=True
+        )
+        events = [event async for event in stream]
+        (record,) = await run_rows(hosted.app, "acme")
+    assert [event.type for event in events] == [
+        "response.created",
+        "response.in_progress",
+        "response.failed",
+    ]
+    failed = events[-1].response
+    assert failed.status == "failed" and failed.id == record.id
+    assert failed.error is not None and failed.error.code == record.error_code.lower()
+    assert record.status == "failed"
