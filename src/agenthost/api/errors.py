@@ -128,7 +128,8 @@ def openai_error(error: AgentHostError) -> dict[str, Any]:
     param = error.details.get("param")
     fields = error.details.get("errors")
     if fields:  # a validation error names the first invalid parameter, as OpenAI does
-        param = re.sub(r"\.(\d+)", r"[\1]", fields[0]["field"])
+        field = re.sub(r"^(path|query|header)\.", "", fields[0]["field"])
+        param = re.sub(r"\.(\d+)", r"[\1]", field)
         code = _OPENAI_FIELD_CODES.get(fields[0]["type"], "invalid_value")
     return {
         "message": error.message,

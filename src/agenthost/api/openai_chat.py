@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,7 @@ def chunk_frames(draft: CompletionDraft, include_usage: bool) -> FrameSource:
     """
     extra: dict[str, Any] = {"usage": None} if include_usage else {}
 
-    async def frames(stream: RunStream, request_id: str | None) -> AsyncIterator[bytes]:
+    async def frames(stream: RunStream, request_id: str | None) -> AsyncGenerator[bytes, None]:
         yield draft.delta({"role": "assistant", "content": ""}, **extra)
         streamed = False
         final: dict[str, Any] = {}

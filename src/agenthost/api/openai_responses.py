@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -121,7 +121,7 @@ def _part(text: str) -> dict[str, Any]:
 def response_frames(draft: ResponseDraft) -> FrameSource:
     """The frame source (:data:`~agenthost.api.sse.FrameSource`) of a streamed response."""
 
-    async def frames(stream: RunStream, request_id: str | None) -> AsyncIterator[bytes]:
+    async def frames(stream: RunStream, request_id: str | None) -> AsyncGenerator[bytes, None]:
         events = _Events(draft)
         yield events.response("response.created", draft.response("in_progress"))
         yield events.response("response.in_progress", draft.response("in_progress"))

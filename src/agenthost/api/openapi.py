@@ -68,8 +68,8 @@ def _statuses(path: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(422)
     if path not in PUBLIC_PATHS:
         statuses |= {401, 403, 429}
-    if is_openai_route(path):
-        statuses.discard(422)  # OpenAI's routes answer an invalid parameter with 400
+    if is_openai_route(path) and 422 in statuses:
+        statuses = (statuses - {422}) | {400}  # OpenAI's routes answer invalid input with 400
     return statuses
 
 

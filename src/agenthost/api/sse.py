@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -34,12 +34,12 @@ def encode(event: str, data: object, event_id: int) -> bytes:
     return f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()
 
 
-FrameSource = Callable[[RunStream, str | None], AsyncIterator[bytes]]
+FrameSource = Callable[[RunStream, str | None], AsyncGenerator[bytes, None]]
 """What a streamed run is written as: agenthost's own events (:func:`run_frames`), or another
 API's (the OpenAI-compatible routes)."""
 
 
-async def run_frames(stream: RunStream, request_id: str | None) -> AsyncIterator[bytes]:
+async def run_frames(stream: RunStream, request_id: str | None) -> AsyncGenerator[bytes, None]:
     """agenthost's run events; a failure ends them with an ``error`` event (a problem)."""
     event_id = 0
     try:
@@ -53,15 +53,18 @@ async def run_frames(stream: RunStream, request_id: str | None) -> AsyncIterator
         yield encode("error", body, event_id + 1)
 
 
-async def _produce(source: AsyncIterator[bytes], frames: asyncio.Queue[bytes | None]) -> None:
+async def _produce(
+    source: AsyncGenerator[bytes, None], frames: asyncio.Queue[bytes | None]
+) -> None:
     try:
-        async for frame in source:
-            await frames.put(frame)
+        async with contextlib.aclosing(source):
+            async for frame in source:
+                await frames.put(frame)
     finally:
         frames.put_nowait(None)
 
 
-async def _frames(source: AsyncIterator[bytes], keepalive_s: float) -> AsyncIterator[bytes]:
+async def _frames(source: AsyncGenerator[bytes, None], keepalive_s: float) -> AsyncIterator[bytes]:
     frames: asyncio.Queue[bytes | None] = asyncio.Queue()
     producer = asyncio.create_task(_produce(source, frames))
     try:
