@@ -63,6 +63,20 @@ async def test_an_sdk_agent_runs_on_a_hosted_agent(host: Host, api: str) -> None
     assert plain.context_wrapper.usage.total_tokens == records[0].total_tokens > 0
 
 
+@pytest.mark.parametrize("api", sorted(MODELS))
+async def test_the_sdk_sends_a_whole_conversation_back(host: Host, api: str) -> None:
+    async with host() as hosted:
+        agent = outer_agent(api, hosted.client)
+        first = await Runner.run(agent, QUESTION, run_config=OFFLINE)
+        turns = [
+            *first.to_input_list(),
+            {"role": "user", "content": "What is the weather in Tokyo?"},
+        ]
+        second = await Runner.run(agent, turns, run_config=OFFLINE)
+    assert first.to_input_list()[-1]["role"] == "assistant"
+    assert "clear, 19 °C" in second.final_output
+
+
 async def test_the_sdk_continues_a_hosted_conversation_by_response_id(host: Host) -> None:
     async with host() as hosted:
         agent = outer_agent("responses", hosted.client)

@@ -1,6 +1,6 @@
 """A real ``agenthost serve`` process as the Agents SDK's model provider: the hosted weather
-agent calling its tool on the mock LLM, then the tenant's
-monthly quota and a bad key surfacing as the ``openai`` client's own exceptions."""
+agent calling its tool on the mock LLM, then the tenant's monthly quota and a bad key surfacing
+as the ``openai`` client's own exceptions."""
 
 from __future__ import annotations
 

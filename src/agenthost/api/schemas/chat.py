@@ -13,6 +13,7 @@ from agenthost.api.schemas.openai import (
     ModelName,
     NoTools,
     Role,
+    TextFormat,
     ToolChoice,
 )
 from agenthost.api.schemas.runs import MAX_CONVERSATION_ITEMS
@@ -80,14 +81,6 @@ class StreamOptions(BaseModel):
     )
 
 
-class ResponseFormat(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["text"] = Field(
-        description="Only `text`: an agent with a structured output answers its JSON as text."
-    )
-
-
 class ChatCompletionCreate(BaseModel):
     """OpenAI's Chat Completions request. Parameters not listed here are refused (400)."""
 
@@ -101,7 +94,7 @@ class ChatCompletionCreate(BaseModel):
     n: Literal[1] | None = Field(default=None, description="Only 1.")
     tools: NoTools = None
     tool_choice: ToolChoice = None
-    response_format: ResponseFormat | None = None
+    response_format: TextFormat | None = None
     store: Ignored[bool | None] = None
     parallel_tool_calls: Ignored[bool | None] = None
     temperature: Ignored[Annotated[float, Field(ge=0, le=2)] | None] = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from agenthost.api.schemas.problem import problem_responses
@@ -80,6 +80,16 @@ Role = Annotated[
     BeforeValidator(_refuse_instruction_roles),
     Field(description=f"`user` or `assistant`; {ROLES_REFUSED}."),
 ]
+
+
+class TextFormat(BaseModel):
+    """Responses' ``text.format`` and Chat's ``response_format``: only plain text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["text"] = Field(
+        description="Only `text`: an agent with a structured output answers its JSON as text."
+    )
 
 
 class OpenAIError(BaseModel):

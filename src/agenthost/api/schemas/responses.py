@@ -10,8 +10,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidatorFunctionWrapHandler,
-    field_validator,
+    WrapValidator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -23,6 +22,7 @@ from agenthost.api.schemas.openai import (
     NoInstructions,
     NoTools,
     Role,
+    TextFormat,
     ToolChoice,
 )
 from agenthost.api.schemas.runs import (
@@ -40,8 +40,8 @@ class OutputText(BaseModel):
 
     type: Literal["output_text"]
     text: str
-    annotations: Annotated[list[Any], Field(max_length=0)] = Field(default_factory=list)
-    logprobs: Annotated[list[Any], Field(max_length=0)] | None = None
+    annotations: list[dict[str, Any]] = Field(default_factory=list, description="Ignored.")
+    logprobs: list[dict[str, Any]] | None = Field(default=None, description="Ignored.")
 
 
 class Refusal(BaseModel):
@@ -109,14 +109,6 @@ class InputMessage(BaseModel):
         return {"role": "assistant", "content": "".join(texts)}
 
 
-class TextFormat(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["text"] = Field(
-        description="Only `text`: an agent with a structured output answers its JSON as text."
-    )
-
-
 class TextOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -129,10 +121,11 @@ class ResponseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: ModelName = Field(description="The agent: `agent:<name>` or `<name>`.")
-    input: (
+    input: Annotated[
         Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
-        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)]
-    ) = Field(description="The user's message, or a conversation of messages.")
+        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)],
+        WrapValidator(one_input_error),
+    ] = Field(description="The user's message, or a conversation of messages.")
     previous_response_id: (
         Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
         | None
@@ -173,11 +166,6 @@ class ResponseCreate(BaseModel):
                 "to the stored conversation"
             )
         return self
-
-    @field_validator("input", mode="wrap")
-    @classmethod
-    def _one_input_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        return one_input_error(value, handler)
 
     def conversation(self) -> str | list[dict[str, Any]]:
         if isinstance(self.input, str):

@@ -11,7 +11,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
-    field_validator,
+    WrapValidator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -84,10 +84,11 @@ def one_input_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input: (
+    input: Annotated[
         Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
-        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)]
-    ) = Field(
+        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)],
+        WrapValidator(one_input_error),
+    ] = Field(
         description="The user's message, or a conversation (messages with text or, for agents "
         "that accept them, image parts). The agent's input policy applies: control characters "
         "other than newline and tab are removed, text is Unicode-normalised, lengths are "
@@ -127,11 +128,6 @@ class RunCreate(BaseModel):
         if self.webhook_url is not None and not self.background:
             raise ValueError("webhook_url needs background: true")
         return self
-
-    @field_validator("input", mode="wrap")
-    @classmethod
-    def _one_input_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        return one_input_error(value, handler)
 
     def conversation(self) -> str | list[dict[str, Any]]:
         """The input as the Agents SDK takes it."""
