@@ -20,12 +20,12 @@ def run_request(
     principal: Principal,
     request_id: str | None,
     *,
+    run_id: str,
     metadata: dict[str, str] | None,
     session_id: str | None = None,
-    run_id: str | None = None,
 ) -> RunRequest:
-    """The run of the agent ``model`` names (an unknown agent is 404 at admission)."""
-    extra = {} if run_id is None else {"run_id": run_id}
+    """The run of the agent ``model`` names (an unknown agent is 404 at admission); its id
+    is the response's or the completion's."""
     return RunRequest(
         agent=agent_of(model),
         input=conversation,
@@ -33,7 +33,7 @@ def run_request(
         session_id=session_id,
         metadata=metadata or {},
         request_id=request_id,
-        **extra,
+        run_id=run_id,
     )
 
 

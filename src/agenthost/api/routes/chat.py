@@ -16,6 +16,7 @@ from agenthost.api.routes.responses import ERROR_STATUSES
 from agenthost.api.schemas.chat import ChatCompletion, ChatCompletionCreate
 from agenthost.api.schemas.openai import openai_error_responses
 from agenthost.api.sse import sse_response
+from agenthost.execution.types import new_run_id
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -46,7 +47,12 @@ async def create_chat_completion(
     Stateless, as Chat Completions are: the whole conversation comes with every request.
     """
     run = run_request(
-        body.model, body.conversation(), principal, request_id, metadata=body.metadata
+        body.model,
+        body.conversation(),
+        principal,
+        request_id,
+        run_id=new_run_id(),
+        metadata=body.metadata,
     )
     draft = CompletionDraft(id=run.run_id, model=body.model, created=int(time.time()))
     if body.stream:
