@@ -121,6 +121,7 @@ async def test_another_tenants_response_is_not_found(host: Host) -> None:
         ),
         ({"text": {"format": {"type": "json_object"}}}, "text.format.type", "invalid_value"),
         ({"background": True}, "background", "unknown_parameter"),
+        ({"include": ["reasoning.encrypted_content"]}, "include", "unsupported_parameter"),
     ],
 )
 async def test_parameters_the_agent_owns_are_refused_in_openais_shape(

@@ -33,7 +33,9 @@ def agent_of(model: str) -> str:
     return model.removeprefix(AGENT_MODEL_PREFIX)
 
 
-def _refuse(reason: str) -> Callable[[Any], Any]:
+def refuse_unless_empty(reason: str) -> Callable[[Any], Any]:
+    """A before-validator refusing, with ``reason``, any value but null or ``[]``."""
+
     def check(value: Any) -> Any:
         if value not in (None, []):
             raise PydanticCustomError("unsupported_parameter", reason)
@@ -45,7 +47,7 @@ def _refuse(reason: str) -> Callable[[Any], Any]:
 TOOLS_REFUSED = "the agent owns its tools (client-side tools are not supported)"
 NoTools = Annotated[
     Annotated[list[Any], Field(max_length=0)] | None,
-    BeforeValidator(_refuse(TOOLS_REFUSED)),
+    BeforeValidator(refuse_unless_empty(TOOLS_REFUSED)),
     Field(description=f"Refused unless empty or null: {TOOLS_REFUSED}."),
 ]
 """``tools``: accepted only empty (the Agents SDK sends ``tools: []``)."""
@@ -53,7 +55,7 @@ NoTools = Annotated[
 INSTRUCTIONS_REFUSED = "the agent owns its instructions (put the context in a user message instead)"
 NoInstructions = Annotated[
     None,
-    BeforeValidator(_refuse(INSTRUCTIONS_REFUSED)),
+    BeforeValidator(refuse_unless_empty(INSTRUCTIONS_REFUSED)),
     Field(description=f"Refused unless null: {INSTRUCTIONS_REFUSED}."),
 ]
 ToolChoice = Annotated[

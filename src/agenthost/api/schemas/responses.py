@@ -24,6 +24,7 @@ from agenthost.api.schemas.openai import (
     Role,
     TextFormat,
     ToolChoice,
+    refuse_unless_empty,
 )
 from agenthost.api.schemas.runs import (
     MAX_CONVERSATION_ITEMS,
@@ -51,6 +52,7 @@ class Refusal(BaseModel):
     refusal: str
 
 
+INCLUDE_REFUSED = "a response has nothing more to include"
 ITEMS_REFUSED = (
     "only message items are accepted: tool calls, their outputs and reasoning belong to the "
     "agent's own run"
@@ -145,7 +147,8 @@ class ResponseCreate(BaseModel):
     tools: NoTools = None
     include: Annotated[
         Annotated[list[Any], Field(max_length=0)] | None,
-        Field(description="Refused unless empty or null: nothing extra can be included."),
+        BeforeValidator(refuse_unless_empty(INCLUDE_REFUSED)),
+        Field(description=f"Refused unless empty or null: {INCLUDE_REFUSED}."),
     ] = None
     tool_choice: ToolChoice = None
     text: TextOptions | None = Field(
