@@ -148,3 +148,14 @@ async def test_a_run_failing_mid_stream_raises_in_the_client(
     assert record.status == "failed"
     assert caught.value.code == record.error_code.lower()  # type: ignore[union-attr]
     assert caught.value.type == "server_error"
+
+
+async def test_a_guardrail_refusing_the_run_is_a_422(host: Host) -> None:
+    card = [{"role": "user", "content": "My card is 4111 1111 1111 1111"}]
+    async with host() as hosted:
+        with pytest.raises(openai.UnprocessableEntityError) as caught:
+            await hosted.client.chat.completions.create(model="agent:triage", messages=card)
+        (record,) = await run_rows(hosted.app, "acme")
+    assert (caught.value.type, caught.value.code) == ("invalid_request_error", "guardrail_tripped")
+    assert caught.value.response.headers["x-run-id"] == record.id
+    assert record.status == "failed" and record.error_code == "GUARDRAIL_TRIPPED"

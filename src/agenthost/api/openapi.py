@@ -49,8 +49,8 @@ def complete_errors(document: dict[str, Any]) -> None:
         media_type = "application/json" if openai else "application/problem+json"
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if openai:
-                responses.pop("422", None)  # FastAPI's own: these routes answer 400 instead
+            if openai and _is_fastapi_validation(responses.get("422")):
+                del responses["422"]  # these routes answer invalid input with 400 instead
             for status in sorted(_statuses(path, operation)):
                 entry = responses.get(str(status))
                 if entry is None or media_type not in entry.get("content", {}):
@@ -58,6 +58,11 @@ def complete_errors(document: dict[str, Any]) -> None:
     schemas = document.get("components", {}).get("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
+
+
+def _is_fastapi_validation(entry: dict[str, Any] | None) -> bool:
+    schema = (entry or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).endswith("/HTTPValidationError")
 
 
 def _statuses(path: str, operation: dict[str, Any]) -> set[int]:

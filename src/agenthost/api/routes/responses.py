@@ -18,7 +18,8 @@ from agenthost.execution.types import new_run_id
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
-ERROR_STATUSES = (400, 401, 403, 404, 413, 429, 502, 503, 504)
+ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429, 502, 503, 504)
+"""422: the run itself was refused (a guardrail, its maximum turns or its token limit)."""
 STREAM_DESCRIPTION = (
     "The response, or (with `stream: true`) OpenAI's server-sent events: `response.created`, "
     "`response.in_progress`, `response.output_item.added`, `response.content_part.added`, "

@@ -3,7 +3,8 @@ and the fields a client may send but the agent owns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -25,7 +26,12 @@ Metadata = Annotated[
 ]
 T = TypeVar("T")
 IGNORED = "Accepted and ignored: the agent's own model settings apply."
-INVALID = "The body is not JSON, or a parameter is invalid, unknown or refused"
+_DESCRIPTIONS: Mapping[int | str, str] = MappingProxyType(
+    {
+        400: "The body is not JSON, or a parameter is invalid, unknown or refused",
+        422: "A guardrail, the agent's maximum turns or the tenant's token limit stopped the run",
+    }
+)
 
 
 def agent_of(model: str) -> str:
@@ -117,7 +123,7 @@ def openai_error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     schema = {"schema": {"$ref": "#/components/schemas/OpenAIErrorBody"}}
     return {
         status: {
-            "description": INVALID if status == 400 else entry["description"],
+            "description": _DESCRIPTIONS.get(status, entry["description"]),
             "model": OpenAIErrorBody,
             "content": {"application/json": dict(schema)},
         }
