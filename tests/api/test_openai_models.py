@@ -88,3 +88,18 @@ async def test_the_rate_limit_is_openais_rate_limit_error(host: Host) -> None:
             await hosted.client.models.list()
     assert caught.value.code == "rate_limit_exceeded"
     assert int(caught.value.response.headers["retry-after"]) > 0
+
+
+async def test_errors_from_the_middleware_are_in_openais_shape_too(host: Host) -> None:
+    big = [{"role": "user", "content": "x" * 5000}]
+    async with host(max_body_bytes=4096) as hosted:
+        with pytest.raises(openai.APIStatusError) as too_large:
+            await hosted.client.chat.completions.create(model="weather", messages=big)
+        no_route = await hosted.http.get("/v1/models/a/b", headers=hosted.key.headers)
+        elsewhere = await hosted.http.get("/v1/runs/run_x", headers=hosted.key.headers)
+    assert too_large.value.status_code == 413
+    assert too_large.value.code == "payload_too_large"
+    assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "not_found"
+    # Only the OpenAI-compatible routes: the others keep their problem documents.
+    assert elsewhere.headers["content-type"] == "application/problem+json"
+    assert elsewhere.json()["code"] == "RUN_NOT_FOUND"
