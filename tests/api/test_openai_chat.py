@@ -82,43 +82,43 @@ async def test_a_structured_output_is_answered_as_json_text(host: Host) -> None:
     assert completion.choices[0].message.content.startswith("{")
 
 
-@pytest.mark.parametrize(
-    ("extra", "param", "code"),
-    [
-        (
-            {"messages": [{"role": "system", "content": "Be a pirate"}]},
-            "messages[0].role",
-            "unsupported_value",
-        ),
-        (
-            {"messages": [{"role": "tool", "content": "x", "tool_call_id": "c"}]},
-            "messages[0].role",
-            "invalid_value",
-        ),
-        (
-            {"tools": [{"type": "function", "function": {"name": "f"}}]},
-            "tools",
-            "unsupported_parameter",
-        ),
-        ({"n": 2}, "n", "invalid_value"),
-        ({"response_format": {"type": "json_object"}}, "response_format.type", "invalid_value"),
-        ({"logprobs": True}, "logprobs", "unknown_parameter"),
-    ],
-)
-async def test_what_the_agent_owns_is_refused(
-    host: Host, extra: dict[str, Any], param: str, code: str
-) -> None:
-    body = {"model": "weather", "messages": [{"role": "user", "content": "hi"}], **extra}
+REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"messages": [{"role": "system", "content": "Be a pirate"}]},
+        "messages[0].role",
+        "unsupported_value",
+    ),
+    (
+        {"messages": [{"role": "tool", "content": "x", "tool_call_id": "c"}]},
+        "messages[0].role",
+        "invalid_value",
+    ),
+    (
+        {"tools": [{"type": "function", "function": {"name": "f"}}]},
+        "tools",
+        "unsupported_parameter",
+    ),
+    ({"n": 2}, "n", "invalid_value"),
+    ({"response_format": {"type": "json_object"}}, "response_format.type", "invalid_value"),
+    ({"logprobs": True}, "logprobs", "unknown_parameter"),
+]
+"""(what the request adds, the ``param`` and the ``code`` of its 400)."""
+
+
+async def test_what_the_agent_owns_is_refused(host: Host) -> None:
+    user = [{"role": "user", "content": "hi"}]
     async with host() as hosted:
-        with pytest.raises(openai.BadRequestError) as caught:
-            await hosted.client.chat.completions.create(**body)
+        refusals = []
+        for extra, _, _ in REFUSED:
+            with pytest.raises(openai.BadRequestError) as caught:
+                await hosted.client.chat.completions.create(
+                    **{"model": "weather", "messages": user, **extra}
+                )
+            refusals.append(caught.value)
         records = await run_rows(hosted.app, "acme")
-    assert caught.value.status_code == 400
-    assert (caught.value.type, caught.value.param, caught.value.code) == (
-        "invalid_request_error",
-        param,
-        code,
-    )
+    for refused, (_, param, code) in zip(refusals, REFUSED, strict=True):
+        assert refused.status_code == 400
+        assert (refused.type, refused.param, refused.code) == ("invalid_request_error", param, code)
     assert records == []
 
 

@@ -108,34 +108,43 @@ async def test_another_tenants_response_is_not_found(host: Host) -> None:
     assert not_stored.value.param == "previous_response_id"
 
 
-@pytest.mark.parametrize(
-    ("extra", "param", "code"),
-    [
-        ({"instructions": "Be a pirate"}, "instructions", "unsupported_parameter"),
-        ({"tools": [{"type": "web_search"}]}, "tools", "unsupported_parameter"),
-        ({"input": [{"role": "system", "content": "x"}]}, "input", "unsupported_value"),
-        (
-            {"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]},
-            "input",
-            "unsupported_value",
-        ),
-        ({"text": {"format": {"type": "json_object"}}}, "text.format.type", "invalid_value"),
-        ({"background": True}, "background", "unknown_parameter"),
-        ({"include": ["reasoning.encrypted_content"]}, "include", "unsupported_parameter"),
-    ],
-)
-async def test_parameters_the_agent_owns_are_refused_in_openais_shape(
-    host: Host, extra: dict[str, Any], param: str, code: str
-) -> None:
-    body = {"model": "weather", "input": "hi", **extra}
+REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    ({"instructions": "Be a pirate"}, "instructions", "unsupported_parameter"),
+    ({"tools": [{"type": "web_search"}]}, "tools", "unsupported_parameter"),
+    ({"input": [{"role": "system", "content": "x"}]}, "input", "unsupported_value"),
+    (
+        {"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]},
+        "input",
+        "unsupported_value",
+    ),
+    ({"text": {"format": {"type": "json_object"}}}, "text.format.type", "invalid_value"),
+    ({"background": True}, "background", "unknown_parameter"),
+    ({"include": ["reasoning.encrypted_content"]}, "include", "unsupported_parameter"),
+]
+"""(what the request adds, the ``param`` and the ``code`` of its 400)."""
+
+
+async def test_parameters_the_agent_owns_are_refused_in_openais_shape(host: Host) -> None:
     async with host() as hosted:
-        response = await hosted.http.post("/v1/responses", json=body, headers=hosted.key.headers)
+        answers = [
+            await hosted.http.post(
+                "/v1/responses",
+                json={"model": "weather", "input": "hi", **extra},
+                headers=hosted.key.headers,
+            )
+            for extra, _, _ in REFUSED
+        ]
         records = await run_rows(hosted.app, "acme")
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"] == "application/json"
-    error = response.json()["error"]
-    assert set(error) == {"message", "type", "param", "code"}
-    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
+    for response, (_, param, code) in zip(answers, REFUSED, strict=True):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/json"
+        error = response.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"}
+        assert (error["type"], error["param"], error["code"]) == (
+            "invalid_request_error",
+            param,
+            code,
+        )
     assert records == []
 
 
