@@ -84,7 +84,7 @@ def chunk_frames(draft: CompletionDraft, include_usage: bool) -> FrameSource:
         except AgentHostError as error:
             yield sse_data({"error": openai_error(error)})
             return
-        if not streamed:  # nothing came as deltas (a cached or non-streaming model's answer)
+        if not streamed:  # a model that gave its answer whole, without text deltas
             yield draft.delta({"content": output_text(final["output"])}, **extra)
         yield draft.delta({}, "stop", **extra)
         if include_usage:

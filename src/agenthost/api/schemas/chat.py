@@ -52,8 +52,8 @@ class ChatMessage(BaseModel):
 
     @model_validator(mode="after")
     def _assistant_text_only(self) -> ChatMessage:
-        content = self.content
-        if self.role == "assistant" and any(isinstance(p, ImagePart) for p in content):
+        parts = [] if isinstance(self.content, str) else self.content
+        if self.role == "assistant" and any(isinstance(part, ImagePart) for part in parts):
             raise ValueError("assistant content parts are text")
         return self
 
