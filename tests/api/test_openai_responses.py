@@ -10,6 +10,7 @@ import pytest
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.openai_host import Host, hosting
 from tests.api.tenants import run_rows, tenant_with_key
+from tests.telemetry.scrape import value
 
 PARIS = "The weather in Paris today: light rain, 14 °C."
 
@@ -25,6 +26,10 @@ async def test_a_response_runs_the_agent_with_its_tool(host: Host, mock_llm: Moc
             model="agent:weather", input="What is the weather in Paris?", metadata={"k": "v"}
         )
         (record,) = await run_rows(hosted.app, "acme")
+        metrics = hosted.app.state.container.metrics
+        counted = value(
+            metrics, "agenthost_runs_total", agent="weather", tenant="acme", status="succeeded"
+        )
     assert response.status == "completed"
     assert PARIS in response.output_text
     assert response.model == "agent:weather"
@@ -37,6 +42,7 @@ async def test_a_response_runs_the_agent_with_its_tool(host: Host, mock_llm: Moc
     assert record.run_metadata == {"k": "v"}
     assert record.session_id == response.id  # stored: the conversation can be continued
     assert mock_llm.stats()["total_requests"] == 2  # the tool call, then the answer
+    assert counted == 1
 
 
 async def test_a_streamed_response_sends_openais_events(host: Host) -> None:
