@@ -27,11 +27,14 @@ from agenthost.api.openapi import install_openapi
 from agenthost.api.routes import (
     admin,
     background,
+    chat,
     compat,
     health,
     keys,
     metrics,
+    models,
     records,
+    responses,
     runs,
     sessions,
 )
@@ -144,6 +147,9 @@ def create_app(
     app.include_router(keys.router)
     app.include_router(admin.router)
     app.include_router(compat.router)
+    app.include_router(responses.router)
+    app.include_router(chat.router)
+    app.include_router(models.router)
     if not production:
         app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
     return app

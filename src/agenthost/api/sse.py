@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -34,28 +34,39 @@ def encode(event: str, data: object, event_id: int) -> bytes:
     return f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()
 
 
-async def _produce(
-    stream: RunStream, request_id: str | None, frames: asyncio.Queue[bytes | None]
-) -> None:
+FrameSource = Callable[[RunStream, str | None], AsyncGenerator[bytes, None]]
+"""What a streamed run is written as: agenthost's own events (:func:`run_frames`), or another
+API's (the OpenAI-compatible routes)."""
+
+
+async def run_frames(stream: RunStream, request_id: str | None) -> AsyncGenerator[bytes, None]:
+    """agenthost's run events; a failure ends them with an ``error`` event (a problem)."""
     event_id = 0
     try:
         async with contextlib.aclosing(stream.events()) as events:
             async for event in events:
                 event_id += 1
-                await frames.put(encode(event.type, event.data, event_id))
+                yield encode(event.type, event.data, event_id)
     except AgentHostError as error:
         body = problem_body(error, request_id)
         body["run_id"] = stream.run_id
-        await frames.put(encode("error", body, event_id + 1))
+        yield encode("error", body, event_id + 1)
+
+
+async def _produce(
+    source: AsyncGenerator[bytes, None], frames: asyncio.Queue[bytes | None]
+) -> None:
+    try:
+        async with contextlib.aclosing(source):
+            async for frame in source:
+                await frames.put(frame)
     finally:
         frames.put_nowait(None)
 
 
-async def _frames(
-    stream: RunStream, request_id: str | None, keepalive_s: float
-) -> AsyncIterator[bytes]:
+async def _frames(source: AsyncGenerator[bytes, None], keepalive_s: float) -> AsyncIterator[bytes]:
     frames: asyncio.Queue[bytes | None] = asyncio.Queue()
-    producer = asyncio.create_task(_produce(stream, request_id, frames))
+    producer = asyncio.create_task(_produce(source, frames))
     try:
         while True:
             try:
@@ -89,7 +100,10 @@ class RunStreamResponse(StreamingResponse):
 
 
 def sse_response(
-    stream: RunStream, request_id: str | None, keepalive_s: float
+    stream: RunStream,
+    request_id: str | None,
+    keepalive_s: float,
+    frames: FrameSource = run_frames,
 ) -> StreamingResponse:
     headers = {
         "Cache-Control": "no-store",
@@ -98,7 +112,7 @@ def sse_response(
     }
     return RunStreamResponse(
         stream,
-        _frames(stream, request_id, keepalive_s),
+        _frames(frames(stream, request_id), keepalive_s),
         media_type="text/event-stream",
         headers=headers,
     )

@@ -15,7 +15,7 @@ import logging
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthost.api.errors import GUIDE_ROUTE, problem_response
+from agenthost.api.errors import error_response
 from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.container import Container
 from agenthost.errors import (
@@ -79,9 +79,7 @@ class AuthMiddleware:
             error = exc if isinstance(exc, AgentHostError) else InternalError()
             if error is not exc:
                 logger.error("authentication failed unexpectedly", exc_info=exc)
-            response = problem_response(
-                error, scope_request_id(scope), guide_style=scope["path"] == GUIDE_ROUTE
-            )
+            response = error_response(error, scope_request_id(scope), scope["path"])
             await response(scope, receive, send)
             return
         if window is None:

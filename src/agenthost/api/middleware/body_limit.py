@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthost.api.errors import problem_response
+from agenthost.api.errors import error_response
 from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.errors import AgentHostError, MalformedRequest, PayloadTooLarge, RequestTimeout
 
@@ -57,7 +57,7 @@ def _declared_length(scope: Scope) -> int | None:
 
 async def _send_problem(scope: Scope, send: Send, error: AgentHostError) -> None:
     request_id = scope_request_id(scope)
-    response = problem_response(error, request_id)
+    response = error_response(error, request_id, scope["path"])
     # The rest of the body is never read, so the connection cannot be reused.
     response.headers["Connection"] = "close"
     await response(scope, _no_receive, send)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from agenthost.api.errors import problem_response
+from agenthost.api.errors import error_response
 from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.errors import HeadersTooLarge
 
@@ -30,6 +30,7 @@ class HeaderLimitMiddleware:
                 f"The request line and headers are larger than the limit of {self.max_bytes} bytes",
                 details={"max_bytes": self.max_bytes},
             )
-            await problem_response(error, scope_request_id(scope))(scope, receive, send)
+            response = error_response(error, scope_request_id(scope), scope["path"])
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -12,7 +12,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthost.api.errors import problem_response
+from agenthost.api.errors import error_response
 from agenthost.api.middleware.request_id import scope_request_id
 from agenthost.errors import InternalError
 
@@ -42,4 +42,5 @@ class UnhandledErrorMiddleware:
             if started:
                 raise
             request_id = scope_request_id(scope)
-            await problem_response(InternalError(), request_id)(scope, receive, send)
+            response = error_response(InternalError(), request_id, scope["path"])
+            await response(scope, receive, send)

@@ -11,7 +11,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
-    field_validator,
+    WrapValidator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -60,13 +60,35 @@ class InputMessage(BaseModel):
         return self
 
 
+def one_input_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Report a bad ``input`` (a string or a list of messages) as one error of the shape that
+    was sent, not one per shape it might have been."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if not isinstance(value, str | list):
+            raise PydanticCustomError(
+                "input_type", "must be a string or a list of messages"
+            ) from None
+        sent_list = isinstance(value, list)
+        errors = exc.errors()
+        error = next(
+            (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
+            errors[0],
+        )
+        where = ".".join(str(part) for part in error["loc"][1:])
+        message = f"{where}: {error['msg']}" if where else error["msg"]
+        raise PydanticCustomError(error["type"], "{message}", {"message": message}) from None
+
+
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input: (
+    input: Annotated[
         Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
-        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)]
-    ) = Field(
+        | Annotated[list[InputMessage], Field(min_length=1, max_length=MAX_CONVERSATION_ITEMS)],
+        WrapValidator(one_input_error),
+    ] = Field(
         description="The user's message, or a conversation (messages with text or, for agents "
         "that accept them, image parts). The agent's input policy applies: control characters "
         "other than newline and tab are removed, text is Unicode-normalised, lengths are "
@@ -106,28 +128,6 @@ class RunCreate(BaseModel):
         if self.webhook_url is not None and not self.background:
             raise ValueError("webhook_url needs background: true")
         return self
-
-    @field_validator("input", mode="wrap")
-    @classmethod
-    def _one_input_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        """Report a bad input as one error of the shape that was sent (a string or a
-        conversation), not one per shape it might have been."""
-        try:
-            return handler(value)
-        except ValidationError as exc:
-            if not isinstance(value, str | list):
-                raise PydanticCustomError(
-                    "input_type", "must be a string or a list of messages"
-                ) from None
-            sent_list = isinstance(value, list)
-            errors = exc.errors()
-            error = next(
-                (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
-                errors[0],
-            )
-            where = ".".join(str(part) for part in error["loc"][1:])
-            message = f"{where}: {error['msg']}" if where else error["msg"]
-            raise PydanticCustomError(error["type"], "{message}", {"message": message}) from None
 
     def conversation(self) -> str | list[dict[str, Any]]:
         """The input as the Agents SDK takes it."""
