@@ -15,6 +15,7 @@ so nothing one cell changes (a revocation, a deleted session) decides another ce
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ PUBLIC = "public"
 ANY_KEY = "any key"
 """A rule's scope for the routes any valid key may call."""
 UNLIMITED = "1000000/minute"
+OPENAI_PATHS = {"/v1/models", "/v1/models/echo", "/v1/responses", "/v1/chat/completions"}
 TENANT_SCOPES = ("runs:read", "runs:write", "keys:admin")
 
 
@@ -93,6 +95,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/admin/tenants/{tenant_id}/keys"): Rule("operator", 200),
     ("POST", "/v1/admin/keys/{key_id}/revoke"): Rule("operator", 200),
     ("GET", "/v1/admin/audit"): Rule("operator", 200),
+    ("GET", "/v1/models"): Rule("runs:read", 200),
+    ("GET", "/v1/models/{model}"): Rule("runs:read", 200),
+    ("POST", "/v1/responses"): Rule(
+        "runs:write", 200, body=lambda: {"model": "agent:echo", "input": "hi"}
+    ),
+    ("POST", "/v1/chat/completions"): Rule(
+        "runs:write",
+        200,
+        body=lambda: {"model": "echo", "messages": [{"role": "user", "content": "hi"}]},
+    ),
     ("POST", "/api/agents/execute"): Rule(
         "runs:write", 200, body=lambda: {"agentName": "echo", "input": "hi"}
     ),
@@ -129,7 +141,7 @@ class World:
             if (path, owner) not in self.shared:
                 self.shared[path, owner] = await self.fill(path, owner, fresh=True)
             return self.shared[path, owner]
-        values: dict[str, str] = {"agent": "echo", "tenant_id": owner}
+        values: dict[str, str] = {"agent": "echo", "model": "echo", "tenant_id": owner}
         if "{run_id}" in path or "{session_id}" in path:
             session = f"s-{next(_ids)}"
             made = await self.client.post(
@@ -248,9 +260,14 @@ async def test_every_operation_answers_every_caller_as_its_rule_says() -> None:
 
 def _named_scope(response: httpx2.Response) -> str | None:
     """The scope a refusal names (in its ``scope`` member and its detail); every refusal is a
-    problem document."""
+    problem document, or OpenAI's error object on the OpenAI-compatible routes (whose message
+    names the scope)."""
     if response.status_code < 400:
         return None
+    if response.url.path in OPENAI_PATHS:
+        assert response.headers["content-type"] == "application/json", response.text
+        named = re.search(r"needs the scope '([^']+)'", response.json()["error"]["message"])
+        return named.group(1) if named else None
     assert response.headers["content-type"] == "application/problem+json", response.text
     problem = response.json()
     scope: str | None = problem.get("scope")
