@@ -2,10 +2,11 @@
 
 Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document).
 Those are rate limited per client IP instead — except the probes, which must answer however
-busy one IP (a load balancer, the kubelet) is. Failed authentications count against the
-client IP's limit too, so guessing keys is slowed down. A request that passes carries its
-:class:`~agenthost.tenancy.principal.Principal` in ``scope["state"]["principal"]`` and its
-response gets ``RateLimit-*`` headers.
+busy one IP (a load balancer, the kubelet) is. Failed authentications spend the client IP's
+budget of them (``auth_failure_limit``), checked before a key is looked up, so a flood of fake
+keys costs the database nothing (:mod:`agenthost.tenancy.auth_failures`). A request that
+passes carries its :class:`~agenthost.tenancy.principal.Principal` in
+``scope["state"]["principal"]`` and its response gets ``RateLimit-*`` headers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from agenthost.errors import (
     AgentHostError,
     DependencyUnavailable,
     InternalError,
-    Unauthenticated,
 )
 from agenthost.tenancy.principal import Principal
 from agenthost.tenancy.ratelimit import Window
@@ -106,13 +106,12 @@ class AuthMiddleware:
                 return await limits.for_ip(client_ip(scope))
             except DependencyUnavailable:
                 return None  # the open routes stay open while rate limiting is down
-        try:
-            principal = await container.authenticator.authenticate(
-                presented_key(Headers(scope=scope))
-            )
-        except Unauthenticated:
-            await limits.for_ip(client_ip(scope))
-            raise
+        authenticator = container.authenticator
+        key = presented_key(Headers(scope=scope))
+        async with container.failed_auth.guard(
+            client_ip(scope), looks_up=authenticator.looks_up(key)
+        ):
+            principal = await authenticator.authenticate(key)
         window = await limits.for_principal(principal)
         scope.setdefault("state", {})[PRINCIPAL] = principal
         return window
