@@ -1,4 +1,5 @@
-"""``/metrics`` of ``agenthost serve --workers 2`` counts the runs of both worker processes."""
+"""The metrics listener of ``agenthost serve --workers 2`` (served by worker 0, from a socket the
+supervisor bound) counts the runs of both worker processes; the API port serves no metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from tests.processes import Servers, wait_ready
+from tests.processes import Servers, free_port, wait_ready
 from tests.telemetry.scrape import samples
 from tests.waiting import eventually
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 BATCH = 8
 MAX_BATCHES = 10
+TOKEN = "scrape-token"
 
 
 def pids_of_runs(log: Path) -> dict[str, int]:
@@ -32,9 +34,22 @@ def pids_of_runs(log: Path) -> dict[str, int]:
 async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Path) -> None:
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
-        process, url = servers.start(workers=2, log=log)
-        async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        metrics_port = free_port()
+        process, url = servers.start(
+            workers=2, log=log, metrics_port=metrics_port, metrics_token=TOKEN
+        )
+        async with (
+            httpx2.AsyncClient(base_url=url, timeout=30) as client,
+            httpx2.AsyncClient(
+                base_url=f"http://127.0.0.1:{metrics_port}",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=30,
+            ) as scraper,
+        ):
             await wait_ready(client, process)
+            # The API port answers /metrics only with the token (metrics_token is set).
+            assert (await client.get("/metrics")).status_code == 401
+            assert (await scraper.get("/metrics", headers={"Authorization": ""})).status_code == 401
             runs = []
             # Concurrent slow runs, until the logs show both workers settled some.
             for _ in range(MAX_BATCHES):
@@ -63,7 +78,7 @@ async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Pat
             async def all_requests_counted() -> bool:
                 # A request is counted once its response is sent: the last ones may still be
                 # on their way into the counter when the client has read them.
-                response = await client.get("/metrics")
+                response = await scraper.get("/metrics")
                 assert response.status_code == 200
                 scrapes.append(response.text)
                 counted = samples(response.text).get(("agenthost_http_requests_total", route))

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from agenthost.api.app import create_app
 from agenthost.api.metrics_listener import MetricsListener, bind_metrics_socket
@@ -120,6 +121,13 @@ def _uvicorn_config(settings: Settings, app: object) -> uvicorn.Config:
     )
 
 
+def http_server(
+    settings: Settings, app: FastAPI, metrics: MetricsListener | None = None
+) -> DrainingServer:
+    """The server of ``app`` (and of the metrics listener, if given), not started."""
+    return DrainingServer(_uvicorn_config(settings, app), app.state.lifecycle, settings, metrics)
+
+
 def _configure_logging(settings: Settings) -> None:
     configure_logging(
         level=settings.log_level, fmt=settings.log_format, sensitive=settings.log_sensitive_data
@@ -139,7 +147,7 @@ def run_worker(
     container = build_container(settings, metrics_dir=metrics_dir)
     app = create_app(settings, container=container)
     listener = MetricsListener(container, metrics_socket) if metrics_socket else None
-    server = DrainingServer(_uvicorn_config(settings, app), app.state.lifecycle, settings, listener)
+    server = http_server(settings, app, listener)
     server.run(sockets=sockets)
     if not server.started:
         raise SystemExit(3)
