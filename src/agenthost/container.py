@@ -255,8 +255,9 @@ def startup_warnings(settings: Settings) -> list[str]:
         )
     if settings.metrics_on_api_port and settings.metrics_token is None:
         warnings.append(
-            "metrics_public: anyone who reaches the API port reads /metrics, whose labels name "
-            "every tenant and agent; use the metrics port (metrics_port) or a metrics_token"
+            "metrics_public without metrics_token: anyone who reaches the API port reads "
+            "/metrics, whose labels name every tenant and agent; use the metrics port "
+            "(metrics_port), or set metrics_token"
         )
     if settings.dev_mode:
         warnings.append(

@@ -269,8 +269,8 @@ class Settings(BaseSettings):
     """Bearer token (``Authorization: Bearer <token>``) every ``/metrics`` request must
     present, on either port; a secret reference like any secret. Unset: none is asked."""
     metrics_public: bool = False
-    """Serve ``/metrics`` on the API port without a token (for development). Off: the API
-    port answers 404 for ``/metrics`` unless ``metrics_token`` is set."""
+    """Also serve ``/metrics`` on the API port: for development, or a platform with one port
+    (then set ``metrics_token`` too). Off: the API port answers 404 for ``/metrics``."""
 
     @field_validator("auth_failure_limit")
     @classmethod
@@ -296,7 +296,7 @@ class Settings(BaseSettings):
     @property
     def metrics_on_api_port(self) -> bool:
         """Whether the API port serves ``/metrics`` (token required when one is set)."""
-        return self.metrics_enabled and (self.metrics_public or self.metrics_token is not None)
+        return self.metrics_enabled and self.metrics_public
 
     # --- runs ----------------------------------------------------------------------------
     run_timeout_s: float = Field(default=120.0, gt=0)

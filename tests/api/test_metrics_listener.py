@@ -71,7 +71,7 @@ async def test_the_metrics_listener_serves_only_metrics(mock_llm: Any) -> None:
 
 
 async def test_the_metrics_token_is_asked_on_both_ports(mock_llm: Any) -> None:
-    settings = {"metrics_port": free_port(), "metrics_token": TOKEN}
+    settings = {"metrics_port": free_port(), "metrics_token": TOKEN, "metrics_public": True}
     async with serving(mock_llm, **settings) as (api, metrics):
         assert metrics is not None
         good = {"Authorization": f"Bearer {TOKEN}"}
@@ -125,3 +125,9 @@ def test_a_metrics_port_in_use_stops_start_up() -> None:
             bind_metrics_socket(Settings(metrics_port=taken.getsockname()[1]))
     finally:
         taken.close()
+
+
+async def test_a_metrics_token_alone_does_not_open_the_api_port(mock_llm: Any) -> None:
+    async with serving(mock_llm, metrics_token=TOKEN) as (api, _):
+        refused = await api.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert refused.status_code == 404

@@ -2,8 +2,8 @@
 
 Its labels name every tenant, agent and deployment, so it is not part of the public surface:
 the metrics listener (``metrics_port``, :mod:`agenthost.api.metrics_listener`) serves it, and
-the API port only when ``metrics_public`` is on or ``metrics_token`` is set (the route is not
-there otherwise: 404). When ``metrics_token`` is set, either port asks for it.
+the API port only when ``metrics_public`` is on (the route is not there otherwise: 404). When
+``metrics_token`` is set, either port asks for it.
 """
 
 from __future__ import annotations
@@ -48,6 +48,6 @@ async def scrape(container: Container, headers: Headers) -> Response:
     responses={401: {"description": "metrics_token is set and was not presented"}},
 )
 async def metrics(request: Request, container: ContainerDep) -> Response:
-    """Prometheus metrics (on the API port only with ``metrics_public`` or ``metrics_token``;
-    the bearer token is then ``metrics_token``, not an API key)."""
+    """Prometheus metrics (on the API port only with ``metrics_public``; the bearer token, if
+    asked, is ``metrics_token``, not an API key)."""
     return await scrape(container, request.headers)
