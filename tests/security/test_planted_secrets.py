@@ -90,6 +90,7 @@ async def test_planted_secrets_are_used_rotated_and_never_shown(
         vault_url=vault_url,
         vault_token=VAULT_TOKEN,
         metrics_token="vault:ops/metrics#token",
+        metrics_public=True,
         aws_region="eu-west-1",
         access_log=True,
         log_level="DEBUG",
