@@ -256,7 +256,7 @@ class Settings(BaseSettings):
 
     # --- the public surface: metrics exposure and failed authentication -----------------
     auth_failure_limit: str = "20/minute"
-    """Failed authentications (no, unknown, expired or revoked key) allowed per client IP
+    """Failed authentications (a missing, malformed, unknown, expired or revoked key) per client IP
     (``limits`` notation; shared through Redis when ``redis_url`` is set). It is checked
     before a key is looked up in the database: once spent, every request from that IP whose
     key is not already cached gets 429 ``RATE_LIMITED`` until the window passes, valid keys

@@ -22,33 +22,32 @@ def _limits(pool: ConnectionPool | None = None, **settings: str) -> RateLimits:
     return RateLimits(Settings(auth_failure_limit="3/minute", **settings), pool)  # type: ignore[arg-type]
 
 
-async def _fail(failures: FailedAuthentications, ip: str = IP, *, looks_up: bool = True) -> None:
+async def _fail(failures: FailedAuthentications, ip: str = IP) -> None:
     with pytest.raises(Unauthenticated):
-        async with failures.guard(ip, looks_up=looks_up):
+        async with failures.guard(ip):
             raise Unauthenticated()
 
 
 async def test_the_budget_is_checked_before_and_spent_by_failures_only() -> None:
     failures = FailedAuthentications(_limits())
     for _ in range(10):  # successes and other refusals spend nothing
-        async with failures.guard(IP, looks_up=True):
+        async with failures.guard(IP):
             pass
     with pytest.raises(Forbidden):
-        async with failures.guard(IP, looks_up=True):
+        async with failures.guard(IP):
             raise Forbidden()
-    await _fail(failures, looks_up=False)  # a missing key counts, though nothing is read
+    await failures.count(IP)  # a missing key counts, though nothing is read
     await _fail(failures)
     await _fail(failures)
     entered = False
     with pytest.raises(RateLimited) as info:
-        async with failures.guard(IP, looks_up=True):
+        async with failures.guard(IP):
             entered = True
     assert not entered  # refused before the lookup
     assert info.value.details["limit_scope"] == "auth_failures"
     assert info.value.retry_after is not None and 1 <= info.value.retry_after <= 60
-    async with failures.guard(IP, looks_up=False):  # no lookup: not checked
-        pass
-    async with failures.guard("192.0.2.2", looks_up=True):  # another IP has its own
+    await failures.count(IP)  # counting without a lookup is never refused
+    async with failures.guard("192.0.2.2"):  # another IP has its own
         pass
 
 
@@ -60,7 +59,7 @@ async def test_lookups_in_flight_count_against_the_budget() -> None:
 
     async def attempt() -> None:
         nonlocal entered
-        async with failures.guard(IP, looks_up=True):
+        async with failures.guard(IP):
             entered += 1
             await release.wait()
             raise Unauthenticated()
@@ -75,7 +74,7 @@ async def test_lookups_in_flight_count_against_the_budget() -> None:
         sorted(type(o).__name__ for o in outcomes) == ["RateLimited"] * 7 + ["Unauthenticated"] * 3
     )
     with pytest.raises(RateLimited):
-        async with failures.guard(IP, looks_up=True):
+        async with failures.guard(IP):
             pass
 
 
@@ -93,7 +92,7 @@ async def test_replicas_share_the_budget_through_redis(pool: ConnectionPool) -> 
     await _fail(two)
     await _fail(one)
     with pytest.raises(RateLimited):
-        async with two.guard(IP, looks_up=True):
+        async with two.guard(IP):
             pass
 
 
@@ -103,11 +102,11 @@ async def test_an_unreachable_redis_fails_as_configured() -> None:
         failures = FailedAuthentications(_limits(pool, redis_failure_mode=mode))
         try:
             if outcome is None:
-                async with failures.guard(IP, looks_up=True):
+                async with failures.guard(IP):
                     pass
             else:
                 with pytest.raises(outcome):
-                    async with failures.guard(IP, looks_up=True):
+                    async with failures.guard(IP):
                         pass
         finally:
             await pool.aclose()

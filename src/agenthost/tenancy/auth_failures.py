@@ -26,21 +26,23 @@ class FailedAuthentications:
         """Client IP → its key lookups in flight in this process."""
 
     @asynccontextmanager
-    async def guard(self, ip: str, *, looks_up: bool) -> AsyncIterator[None]:
-        """Around an authentication from ``ip``: refused first if it ``looks_up`` a key and
-        the budget is spent; an Unauthenticated raised inside spends the budget."""
-        if looks_up:  # counted before the check awaits, so concurrent checks see each other
-            self._pending[ip] = self._pending.get(ip, 0) + 1
+    async def guard(self, ip: str) -> AsyncIterator[None]:
+        """Around an authentication from ``ip`` that looks a key up: refused first (429) if
+        the budget is spent; an Unauthenticated raised inside spends it."""
+        # Counted before the check awaits, so concurrent checks see each other.
+        self._pending[ip] = self._pending.get(ip, 0) + 1
         try:
-            if looks_up:
-                await self._limits.check_auth_failures(ip, cost=self._pending[ip])
+            await self._limits.check_auth_failures(ip, cost=self._pending[ip])
             yield
         except Unauthenticated:
-            await self._limits.count_auth_failure(ip)  # before this lookup stops being pending
+            await self.count(ip)  # before this lookup stops being pending
             raise
         finally:
-            if looks_up:
-                self._release(ip)
+            self._release(ip)
+
+    async def count(self, ip: str) -> None:
+        """Spend one of ``ip``'s failed authentications (one that looked nothing up)."""
+        await self._limits.count_auth_failure(ip)
 
     def _release(self, ip: str) -> None:
         left = self._pending[ip] - 1

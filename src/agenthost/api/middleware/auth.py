@@ -23,6 +23,7 @@ from agenthost.errors import (
     AgentHostError,
     DependencyUnavailable,
     InternalError,
+    Unauthenticated,
 )
 from agenthost.tenancy.principal import Principal
 from agenthost.tenancy.ratelimit import Window
@@ -106,12 +107,22 @@ class AuthMiddleware:
                 return await limits.for_ip(client_ip(scope))
             except DependencyUnavailable:
                 return None  # the open routes stay open while rate limiting is down
-        authenticator = container.authenticator
-        key = presented_key(Headers(scope=scope))
-        async with container.failed_auth.guard(
-            client_ip(scope), looks_up=authenticator.looks_up(key)
-        ):
-            principal = await authenticator.authenticate(key)
+        principal = await AuthMiddleware._authenticate(container, scope)
         window = await limits.for_principal(principal)
         scope.setdefault("state", {})[PRINCIPAL] = principal
         return window
+
+    @staticmethod
+    async def _authenticate(container: Container, scope: Scope) -> Principal:
+        """The caller's principal; a failure spends the client IP's budget of them, which is
+        checked first when the key must be looked up (not when it is cached, or absent)."""
+        authenticator, failures = container.authenticator, container.failed_auth
+        key = presented_key(Headers(scope=scope))
+        if authenticator.looks_up(key):
+            async with failures.guard(client_ip(scope)):
+                return await authenticator.authenticate(key)
+        try:
+            return await authenticator.authenticate(key)
+        except Unauthenticated:
+            await failures.count(client_ip(scope))
+            raise
