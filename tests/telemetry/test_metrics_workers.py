@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from pathlib import Path
 
 import httpx2
@@ -99,3 +101,40 @@ async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Pat
     assert values[("agenthost_model_calls_total", calls)] == len(runs)
     assert values[("agenthost_runs_in_flight", frozenset())] == 0
     assert values[("agenthost_http_requests_total", route)] == len(runs)
+
+
+def metrics_servers(log: Path) -> list[int]:
+    """Pids of the processes that started serving the metrics listener, in order."""
+    return [
+        json.loads(line)["pid"]
+        for line in log.read_text().splitlines()
+        if line.startswith("{")
+        and json.loads(line).get("message", "").startswith("serving metrics")
+    ]
+
+
+async def test_a_replaced_worker_zero_takes_the_metrics_listener_over(
+    servers: Servers, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        metrics_port = free_port()
+        process, url = servers.start(workers=2, log=log, metrics_port=metrics_port)
+        async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+            await wait_ready(client, process)
+            run = await client.post("/v1/agents/echo/runs", json={"input": "hi"})
+            assert run.status_code == 200
+            await eventually(lambda: len(metrics_servers(log_path)) == 1)
+            (first,) = metrics_servers(log_path)
+            os.kill(first, signal.SIGKILL)
+            # Restarting a worker takes a while on a busy machine.
+            await eventually(lambda: len(metrics_servers(log_path)) == 2, timeout_s=60)
+            # A connection per scrape: the killed worker's connections are gone.
+            async with httpx2.AsyncClient(
+                base_url=f"http://127.0.0.1:{metrics_port}", headers={"connection": "close"}
+            ) as scraper:
+                scraped = await scraper.get("/metrics")
+    assert metrics_servers(log_path)[1] != first
+    assert scraped.status_code == 200
+    ok = frozenset({("agent", "echo"), ("tenant", "dev"), ("status", "succeeded")})
+    assert samples(scraped.text)[("agenthost_runs_total", ok)] == 1  # the dead worker's count
