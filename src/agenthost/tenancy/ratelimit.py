@@ -139,6 +139,8 @@ class RateLimits:
         except StorageError as exc:
             self._storage_failed(exc)
             self._unavailable()
+        else:
+            self._set_health(True, "")
 
     async def count_auth_failure(self, ip: str) -> None:
         """Spend one failed authentication of ``ip``'s budget."""
@@ -149,6 +151,8 @@ class RateLimits:
                 await self._spend(item, kind, identity)
         except StorageError as exc:
             self._storage_failed(exc)
+        else:
+            self._set_health(True, "")
 
     async def check_storage(self) -> bool:
         """Ping the storage (for readiness and at start-up); logs when its health changes."""
