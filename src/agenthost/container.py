@@ -35,6 +35,7 @@ from agenthost.telemetry.runs import RunTelemetry
 from agenthost.telemetry.tracing import Tracing, install_sdk_processors
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.auth import Authenticator
+from agenthost.tenancy.auth_failures import FailedAuthentications
 from agenthost.tenancy.ledger import Ledger
 from agenthost.tenancy.principal import DEV_TENANT
 from agenthost.tenancy.ratelimit import RateLimits
@@ -54,6 +55,7 @@ class Container:
     redis_pool: ConnectionPool | None
     authenticator: Authenticator
     rate_limits: RateLimits
+    failed_auth: FailedAuthentications
     sessions: SessionStore
     ledger: Ledger
     admin: TenantAdmin
@@ -200,6 +202,7 @@ def _build(
     authenticator = Authenticator(
         db, dev_mode=settings.dev_mode, cache_ttl_s=settings.auth_cache_ttl_s
     )
+    rate_limits = RateLimits(settings, redis_pool, metrics)
     return Container(
         settings=settings,
         secrets=secrets,
@@ -209,7 +212,8 @@ def _build(
         db=db,
         redis_pool=redis_pool,
         authenticator=authenticator,
-        rate_limits=RateLimits(settings, redis_pool, metrics),
+        rate_limits=rate_limits,
+        failed_auth=FailedAuthentications(rate_limits),
         sessions=sessions,
         ledger=ledger,
         admin=TenantAdmin(db, lambda: registry, provider.serves, on_change=authenticator.forget),
@@ -248,6 +252,12 @@ def startup_warnings(settings: Settings) -> list[str]:
         warnings.append(
             f"{settings.workers} workers without redis_url: each process keeps its own rate "
             "limit counters, so clients get up to that many times the configured limits"
+        )
+    if settings.metrics_on_api_port and settings.metrics_token is None:
+        warnings.append(
+            "metrics_public without metrics_token: anyone who reaches the API port reads "
+            "/metrics, whose labels name every tenant and agent; use the metrics port "
+            "(metrics_port), or set metrics_token"
         )
     if settings.dev_mode:
         warnings.append(

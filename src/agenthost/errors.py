@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"  # noqa: S105 (an error code, not a secret)
     MODEL_BEHAVIOR_ERROR = "MODEL_BEHAVIOR_ERROR"
     SHUTTING_DOWN = "SHUTTING_DOWN"
+    OVERLOADED = "OVERLOADED"
     DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
     NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     INTERNAL = "INTERNAL"
@@ -266,6 +267,17 @@ class ShuttingDown(AgentHostError):
         ErrorCode.SHUTTING_DOWN,
         503,
         "The server is shutting down; retry on another replica",
+        True,
+    )
+
+
+class Overloaded(AgentHostError):
+    """The server process already serves its most connections (``max_connections``)."""
+
+    code, status, title, retriable = (
+        ErrorCode.OVERLOADED,
+        503,
+        "The server is at its connection limit; retry shortly",
         True,
     )
 

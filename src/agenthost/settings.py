@@ -42,6 +42,7 @@ ENV_PREFIX = "AGENTHOST_"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 CONFIG_FILE_ENV = "AGENTHOST_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = "agenthost.toml"
+PRODUCTION_METRICS_PORT = 9100
 
 
 class ConfigError(Exception):
@@ -175,7 +176,8 @@ class Settings(BaseSettings):
     service_name: str = Field(default="agenthost", min_length=1)
     """``service.name`` of the spans' resource."""
     metrics_enabled: bool = True
-    """Serve Prometheus metrics at ``GET /metrics`` (off: 404)."""
+    """Export Prometheus metrics at ``GET /metrics`` (where, see ``metrics_port``; off: 404
+    everywhere and no metrics listener)."""
 
     # --- HTTP ----------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -195,8 +197,8 @@ class Settings(BaseSettings):
     """Longest time a request body may take to arrive once the server reads it (slow or
     stalled uploads get 408)."""
     max_connections: int = Field(default=1000, ge=1)
-    """Concurrent connections (and requests) one server process serves; beyond, uvicorn
-    answers 503 at once."""
+    """Concurrent connections (and requests) one server process serves; beyond, requests are
+    answered 503 ``OVERLOADED`` at once."""
     keepalive_timeout_s: float = Field(default=5.0, gt=0, le=300)
     """Idle seconds before a keep-alive connection is closed."""
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -249,8 +251,52 @@ class Settings(BaseSettings):
     rate_limit_per_tenant: str = "600/minute"
     """Default requests allowed per tenant, over all its keys (tenants may have their own)."""
     rate_limit_per_ip: str = "300/minute"
-    """Requests per client IP to routes without a key (health, ready, metrics, docs) and for
-    failed authentication attempts."""
+    """Requests per client IP to the open routes that need no key (the API document, and
+    ``/metrics`` where the API port serves it); the probes are never limited."""
+
+    # --- the public surface: metrics exposure and failed authentication -----------------
+    auth_failure_limit: str = "20/minute"
+    """Failed authentications (a missing, malformed, unknown, expired or revoked key) per client IP
+    (``limits`` notation; shared through Redis when ``redis_url`` is set). It is checked
+    before a key is looked up in the database: once spent, every request from that IP whose
+    key is not already cached gets 429 ``RATE_LIMITED`` until the window passes, valid keys
+    included."""
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Port of a separate listener (on ``host``) serving only ``GET /metrics``: one per
+    ``serve`` (for all its worker processes) and one per ``agenthost worker``. None: 9100
+    when ``environment`` is production, no listener otherwise; 0: no listener."""
+    metrics_token: SecretStr | None = None
+    """Bearer token (``Authorization: Bearer <token>``) every ``/metrics`` request must
+    present, on either port; a secret reference like any secret. Unset: none is asked."""
+    metrics_public: bool = False
+    """Also serve ``/metrics`` on the API port: for development, or a platform with one port
+    (then set ``metrics_token`` too). Off: the API port answers 404 for ``/metrics``."""
+
+    @field_validator("auth_failure_limit")
+    @classmethod
+    def _check_auth_failure_limit(cls, value: str) -> str:
+        return check_rate_limit(value)
+
+    @model_validator(mode="after")
+    def _check_metrics_port(self) -> Settings:
+        if self.metrics_listener_port == self.port:
+            raise ValueError(f"metrics_port must differ from port ({self.port})")
+        return self
+
+    @property
+    def metrics_listener_port(self) -> int | None:
+        """The port of the metrics listener; None when there is none."""
+        if not self.metrics_enabled:
+            return None
+        port = self.metrics_port
+        if port is None:
+            port = PRODUCTION_METRICS_PORT if self.environment == "production" else 0
+        return port or None
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        """Whether the API port serves ``/metrics`` (token required when one is set)."""
+        return self.metrics_enabled and self.metrics_public
 
     # --- runs ----------------------------------------------------------------------------
     run_timeout_s: float = Field(default=120.0, gt=0)

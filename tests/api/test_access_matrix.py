@@ -65,7 +65,6 @@ RUN = {"input": "hi"}
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule(PUBLIC, 200),
     ("GET", "/ready"): Rule(PUBLIC, 200),
-    ("GET", "/metrics"): Rule(PUBLIC, 200),
     ("GET", "/v1/agents"): Rule(ANY_KEY, 200),
     ("POST", "/v1/agents/{agent}/runs"): Rule("runs:write", 200, body=lambda: RUN),
     ("GET", "/v1/runs"): Rule("runs:read", 200),
@@ -178,6 +177,7 @@ async def world() -> AsyncIterator[tuple[World, list[Cell]]]:
         rate_limit_per_key=UNLIMITED,
         rate_limit_per_tenant=UNLIMITED,
         rate_limit_per_ip=UNLIMITED,
+        auth_failure_limit=UNLIMITED,
     )
     app = create_app(settings, registry=build_registry(ToolLog()))
     transport = httpx2.ASGITransport(app=app)

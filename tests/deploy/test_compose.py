@@ -81,9 +81,6 @@ def test_mounted_configuration_exists_and_points_at_the_stack(services: dict[str
             source = volume.split(":", 1)[0]
             if source.startswith("."):
                 assert (COMPOSE_DIR / source).exists(), f"{name}: {source} is missing"
-    scrape = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text())
-    (target,) = scrape["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert target == "api:8000"
     collector = yaml.safe_load((COMPOSE_DIR / "otel-collector.yaml").read_text())
     pipeline = collector["service"]["pipelines"]["traces"]
     assert set(pipeline["receivers"]) <= set(collector["receivers"])
@@ -94,3 +91,25 @@ def test_mounted_configuration_exists_and_points_at_the_stack(services: dict[str
     assert dashboards == [
         "../grafana/agenthost-dashboard.json:/var/lib/grafana/dashboards/agenthost.json:ro"
     ]
+
+
+def test_prometheus_scrapes_the_metrics_ports_with_the_token(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/metrics is on the metrics listener (never published), and asks for the token."""
+    scrape = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text())
+    (job,) = scrape["scrape_configs"]
+    (target,) = job["static_configs"][0]["targets"]
+    (workers,) = job["dns_sd_configs"]
+    for name, where in (("api", target), ("worker", f"{workers['names'][0]}:{workers['port']}")):
+        service = services[name]
+        environment = {
+            k: v for k, v in service["environment"].items() if k.startswith("AGENTHOST_")
+        }
+        settings = settings_from_environment(monkeypatch, environment)
+        assert where == f"{name}:{settings.metrics_listener_port}", name
+        assert not settings.metrics_on_api_port, name
+        token = settings.metrics_token
+        assert token is not None and job["authorization"]["credentials"] == token.get_secret_value()
+        published = [p.split(":")[-1] for p in service.get("ports", [])]
+        assert str(settings.metrics_listener_port) not in published, name

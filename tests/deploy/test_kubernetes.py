@@ -173,15 +173,56 @@ def test_the_config_map_is_valid_settings(
     assert settings.database_url.get_secret_value().startswith("file:/run/secrets/agenthost/")
 
 
-def test_the_service_monitor_scrapes_the_api_service() -> None:
+def container_ports(resources: Resources, deployment: str) -> dict[str, int]:
+    pod = one(resources, "Deployment", deployment)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    return {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+
+
+def test_metrics_are_served_on_their_own_port_with_a_token(
+    overlay: tuple[str, Resources], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/metrics is never on the API's port or Service; every pod serves it on `metrics`."""
+    name, resources = overlay
+    settings = settings_from_environment(monkeypatch, settings_data(resources))
+    port = settings.metrics_listener_port
+    assert port is not None and not settings.metrics_on_api_port
+    token = settings.metrics_token
+    assert token is not None
+    reference = token.get_secret_value()
+    assert reference == "file:/run/secrets/agenthost/metrics-token"
+    for deployment in ("agenthost-api", "agenthost-worker"):
+        assert container_ports(resources, deployment)["metrics"] == port, deployment
+    api_service = one(resources, "Service", "agenthost-api")
+    assert [p["targetPort"] for p in api_service["spec"]["ports"]] == ["http"]
+    metrics_service = one(resources, "Service", "agenthost-metrics")
+    assert metrics_service["spec"]["clusterIP"] == "None"  # each pod a target of its own
+    (metrics_port,) = metrics_service["spec"]["ports"]
+    assert metrics_port["targetPort"] == "metrics" and metrics_port["port"] == port
+    policies = [r for r in resources if r["kind"] == "NetworkPolicy"]
+    open_ports = {p["port"] for policy in policies for rule in policy["spec"].get("ingress", [])
+                  for p in rule["ports"]}  # fmt: skip
+    assert open_ports == {"http", "metrics"}
+    if name == "dev":  # the generated Secret holds the token the settings name
+        (secret,) = [r for r in resources if r["kind"] == "Secret"]
+        assert "metrics-token" in secret["data"]
+
+
+def test_the_service_monitor_scrapes_the_metrics_service_with_the_token() -> None:
     """ServiceMonitor is a CRD, outside Kubernetes' schemas: checked here instead."""
     resources = render(KUBERNETES / "overlays" / "prod")
-    monitor = one(resources, "ServiceMonitor", "agenthost-api")
+    monitor = one(resources, "ServiceMonitor", "agenthost")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    service = one(resources, "Service", "agenthost-api")
+    service = one(resources, "Service", "agenthost-metrics")
     selector = monitor["spec"]["selector"]["matchLabels"]
     assert selector.items() <= service["metadata"]["labels"].items()
+    api_labels = one(resources, "Service", "agenthost-api")["metadata"]["labels"]
+    assert not selector.items() <= api_labels.items()
     ports = {p["name"] for p in service["spec"]["ports"]}
     for endpoint in monitor["spec"]["endpoints"]:
         assert endpoint["port"] in ports
         assert endpoint["path"] == "/metrics"
+        assert endpoint["authorization"] == {
+            "type": "Bearer",
+            "credentials": {"name": "agenthost", "key": "metrics-token"},
+        }

@@ -33,6 +33,7 @@ KEYS = {
     "aws": "planted/aws+key=2a3b4c",
 }
 ROTATED = "planted-file-key-ROTATED-77"
+METRICS_TOKEN = "planted-metrics-token-3e4f"
 
 
 def _registry() -> AgentRegistry:
@@ -56,8 +57,8 @@ async def _surfaces(
     client: httpx2.AsyncClient, bodies: list[str], logs: io.StringIO, spans: InMemorySpanExporter
 ) -> str:
     """Everything an operator or a caller can see: bodies, logs, ``/metrics``, spans."""
-    metrics = await client.get("/metrics")
-    assert metrics.status_code == 200
+    metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert metrics.status_code == 200  # the token was resolved from Vault
     exported = [span.to_json() for span in spans.get_finished_spans()]
     assert exported  # the spans were captured
     return "\n".join([*bodies, logs.getvalue(), metrics.text, *exported])
@@ -73,6 +74,7 @@ async def test_planted_secrets_are_used_rotated_and_never_shown(
 ) -> None:
     vault_url, vault_state = vault
     vault_state.secrets["llm/primary"] = {"api_key": KEYS["vault"]}
+    vault_state.secrets["ops/metrics"] = {"token": METRICS_TOKEN}
     aws.create_secret(Name="llm/secondary", SecretString=json.dumps({"api_key": KEYS["aws"]}))
     monkeypatch.setenv("PLANTED_LLM_KEY", KEYS["env"])
     key_file = tmp_path / "llm-key"
@@ -87,6 +89,8 @@ async def test_planted_secrets_are_used_rotated_and_never_shown(
         ],
         vault_url=vault_url,
         vault_token=VAULT_TOKEN,
+        metrics_token="vault:ops/metrics#token",
+        metrics_public=True,
         aws_region="eu-west-1",
         access_log=True,
         log_level="DEBUG",
@@ -123,5 +127,5 @@ async def test_planted_secrets_are_used_rotated_and_never_shown(
         seen = await _surfaces(client, bodies, log_stream, spans)
 
     assert "changed; using the new value" in seen  # the logs were captured
-    for secret in [*KEYS.values(), ROTATED, VAULT_TOKEN]:
+    for secret in [*KEYS.values(), ROTATED, VAULT_TOKEN, METRICS_TOKEN]:
         assert secret not in seen

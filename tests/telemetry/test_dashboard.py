@@ -44,7 +44,7 @@ def exposed_names(text: str) -> set[str]:
 
 async def test_every_dashboard_metric_is_exported(agenthost_client: Callable[..., Any]) -> None:
     registry = load_registry("examples.registry:registry")
-    async with agenthost_client(registry) as (client, _):
+    async with agenthost_client(registry, metrics_public=True) as (client, _):
         run = await client.post("/v1/agents/weather/runs", json={"input": "Paris?"})
         scraped = await client.get("/metrics")
     assert run.status_code == 200

@@ -1,14 +1,17 @@
-"""``/metrics`` of ``agenthost serve --workers 2`` counts the runs of both worker processes."""
+"""The metrics listener of ``agenthost serve --workers 2`` (served by worker 0, from a socket the
+supervisor bound) counts the runs of both worker processes; the API port serves no metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from pathlib import Path
 
 import httpx2
 import pytest
-from tests.processes import Servers, wait_ready
+from tests.processes import Servers, free_port, wait_ready
 from tests.telemetry.scrape import samples
 from tests.waiting import eventually
 
@@ -16,6 +19,7 @@ pytestmark = pytest.mark.integration
 
 BATCH = 8
 MAX_BATCHES = 10
+TOKEN = "scrape-token"
 
 
 def pids_of_runs(log: Path) -> dict[str, int]:
@@ -32,9 +36,21 @@ def pids_of_runs(log: Path) -> dict[str, int]:
 async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Path) -> None:
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
-        process, url = servers.start(workers=2, log=log)
-        async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+        metrics_port = free_port()
+        process, url = servers.start(
+            workers=2, log=log, metrics_port=metrics_port, metrics_token=TOKEN
+        )
+        async with (
+            httpx2.AsyncClient(base_url=url, timeout=30) as client,
+            httpx2.AsyncClient(
+                base_url=f"http://127.0.0.1:{metrics_port}",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=30,
+            ) as scraper,
+        ):
             await wait_ready(client, process)
+            assert (await client.get("/metrics")).status_code == 404  # not on the API port
+            assert (await scraper.get("/metrics", headers={"Authorization": ""})).status_code == 401
             runs = []
             # Concurrent slow runs, until the logs show both workers settled some.
             for _ in range(MAX_BATCHES):
@@ -63,7 +79,7 @@ async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Pat
             async def all_requests_counted() -> bool:
                 # A request is counted once its response is sent: the last ones may still be
                 # on their way into the counter when the client has read them.
-                response = await client.get("/metrics")
+                response = await scraper.get("/metrics")
                 assert response.status_code == 200
                 scrapes.append(response.text)
                 counted = samples(response.text).get(("agenthost_http_requests_total", route))
@@ -85,3 +101,40 @@ async def test_metrics_add_up_across_two_workers(servers: Servers, tmp_path: Pat
     assert values[("agenthost_model_calls_total", calls)] == len(runs)
     assert values[("agenthost_runs_in_flight", frozenset())] == 0
     assert values[("agenthost_http_requests_total", route)] == len(runs)
+
+
+def metrics_servers(log: Path) -> list[int]:
+    """Pids of the processes that started serving the metrics listener, in order."""
+    return [
+        json.loads(line)["pid"]
+        for line in log.read_text().splitlines()
+        if line.startswith("{")
+        and json.loads(line).get("message", "").startswith("serving metrics")
+    ]
+
+
+async def test_a_replaced_worker_zero_takes_the_metrics_listener_over(
+    servers: Servers, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        metrics_port = free_port()
+        process, url = servers.start(workers=2, log=log, metrics_port=metrics_port)
+        async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
+            await wait_ready(client, process)
+            run = await client.post("/v1/agents/echo/runs", json={"input": "hi"})
+            assert run.status_code == 200
+            await eventually(lambda: len(metrics_servers(log_path)) == 1)
+            (first,) = metrics_servers(log_path)
+            os.kill(first, signal.SIGKILL)
+            # Restarting a worker takes a while on a busy machine.
+            await eventually(lambda: len(metrics_servers(log_path)) == 2, timeout_s=60)
+            # A connection per scrape: the killed worker's connections are gone.
+            async with httpx2.AsyncClient(
+                base_url=f"http://127.0.0.1:{metrics_port}", headers={"connection": "close"}
+            ) as scraper:
+                scraped = await scraper.get("/metrics")
+    assert metrics_servers(log_path)[1] != first
+    assert scraped.status_code == 200
+    ok = frozenset({("agent", "echo"), ("tenant", "dev"), ("status", "succeeded")})
+    assert samples(scraped.text)[("agenthost_runs_total", ok)] == 1  # the dead worker's count

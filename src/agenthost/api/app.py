@@ -139,7 +139,8 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    app.include_router(metrics.router)
+    if settings.metrics_on_api_port:
+        app.include_router(metrics.router)
     app.include_router(runs.router)
     app.include_router(records.router)
     app.include_router(background.router)

@@ -5,6 +5,9 @@ new runs are refused with 503 SHUTTING_DOWN, and runs in flight get ``shutdown_g
 finish. Then uvicorn shuts down as usual and the process exits 0. A second signal skips the
 wait. With ``workers > 1`` uvicorn's supervisor forwards SIGTERM to every worker, and each
 drains the same way.
+
+Two listeners: the API on ``port``, and (``metrics_port``) the metrics listener, bound here
+once and served by the single process or, with ``workers > 1``, by worker 0.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from agenthost.api.app import create_app
+from agenthost.api.metrics_listener import MetricsListener, bind_metrics_socket
+from agenthost.api.middleware.connection_limit import limit_connections
 from agenthost.api.supervisor import supervise
 from agenthost.container import build_container, startup_warnings
 from agenthost.errors import ShuttingDown
@@ -34,12 +40,31 @@ RESPONSE_FLUSH_S = 5.0
 
 
 class DrainingServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle, grace_s: float) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        lifecycle: Lifecycle,
+        settings: Settings,
+        metrics: MetricsListener | None = None,
+    ) -> None:
         super().__init__(config)
         self._lifecycle = lifecycle
-        self._grace_s = grace_s
+        self._grace_s = settings.shutdown_grace_s
+        self._metrics = metrics
         self._draining = False
         self._drain_task: asyncio.Task[None] | None = None
+        # uvicorn's own limit (limit_concurrency) would answer in plain text.
+        limit_connections(self, settings.max_connections)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._metrics is not None:  # the container is started by now
+            await self._metrics.start()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._metrics is not None:  # scrapes are answered while the server drains
+            await self._metrics.stop()
+        await super().shutdown(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._draining or not self._lifecycle.ready:
@@ -89,12 +114,18 @@ def _uvicorn_config(settings: Settings, app: object) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=int(RESPONSE_FLUSH_S),
         lifespan="on",
-        limit_concurrency=settings.max_connections,
         timeout_keep_alive=int(settings.keepalive_timeout_s),
         # Forwarded headers only from the configured proxies (uvicorn trusts 127.0.0.1 else).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies,
     )
+
+
+def http_server(
+    settings: Settings, app: FastAPI, metrics: MetricsListener | None = None
+) -> DrainingServer:
+    """The server of ``app`` (and of the metrics listener, if given), not started."""
+    return DrainingServer(_uvicorn_config(settings, app), app.state.lifecycle, settings, metrics)
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -107,14 +138,16 @@ def run_worker(
     settings: Settings,
     sockets: list[socket.socket] | None = None,
     metrics_dir: Path | None = None,
+    metrics_socket: socket.socket | None = None,
 ) -> None:
     """One server process: its own app, container and event loop (``metrics_dir``: the
-    metrics directory of a supervised server)."""
+    metrics directory of a supervised server; ``metrics_socket``: this process serves the
+    metrics listener)."""
     _configure_logging(settings)
-    app = create_app(settings, container=build_container(settings, metrics_dir=metrics_dir))
-    server = DrainingServer(
-        _uvicorn_config(settings, app), app.state.lifecycle, settings.shutdown_grace_s
-    )
+    container = build_container(settings, metrics_dir=metrics_dir)
+    app = create_app(settings, container=container)
+    listener = MetricsListener(container, metrics_socket) if metrics_socket else None
+    server = http_server(settings, app, listener)
     server.run(sockets=sockets)
     if not server.started:
         raise SystemExit(3)
@@ -139,8 +172,9 @@ def serve(settings: Settings) -> None:
     asyncio.run(preflight(settings))
     for warning in startup_warnings(settings):
         logger.warning(warning)
+    metrics_socket = bind_metrics_socket(settings)
     if settings.workers == 1:
-        run_worker(settings)
+        run_worker(settings, metrics_socket=metrics_socket)
         return
     sock = _uvicorn_config(settings, None).bind_socket()
-    raise SystemExit(supervise(settings, sock))
+    raise SystemExit(supervise(settings, sock, metrics_socket))

@@ -5,7 +5,9 @@ lose the draining shutdown, so agenthost supervises its workers itself: N spawne
 share one listening socket; SIGTERM/SIGINT are forwarded to each (each drains, then exits);
 a worker that dies unexpectedly is replaced. The workers share one fresh metrics directory
 (prometheus-client's multiprocess mode), so ``/metrics`` counts all of them; a dead worker's
-live gauges are dropped from it.
+live gauges are dropped from it. Worker 0 serves the metrics listener (``metrics_port``) from
+a socket bound here once: a replaced worker 0 takes it over, and scrapes wait in its backlog
+meanwhile.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ ORPHAN_CHECK_S = 1.0
 
 
 def _worker_main(
-    settings: Settings, sock: socket.socket, supervisor: int, index: int, metrics_dir: Path
+    settings: Settings,
+    sock: socket.socket,
+    supervisor: int,
+    index: int,
+    metrics_dir: Path,
+    metrics_socket: socket.socket | None,
 ) -> None:
     from agenthost.api.server import run_worker
     from agenthost.jobs.service import executor_id
@@ -43,7 +50,7 @@ def _worker_main(
     # Each worker executes background runs under its own stable identity; a restarted worker
     # takes its predecessor's, and so resumes its unfinished runs.
     own = settings.model_copy(update={"executor_id": f"{executor_id(settings)}-{index}"})
-    run_worker(own, sockets=[sock], metrics_dir=metrics_dir)
+    run_worker(own, sockets=[sock], metrics_dir=metrics_dir, metrics_socket=metrics_socket)
 
 
 def _drain_when_orphaned(parent: int) -> None:
@@ -58,20 +65,34 @@ def _drain_when_orphaned(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def supervise(settings: Settings, sock: socket.socket) -> int:
+def supervise(
+    settings: Settings, sock: socket.socket, metrics_socket: socket.socket | None = None
+) -> int:
     """Run ``settings.workers`` workers until a signal stops them; returns the exit status."""
     with multiprocess_environment() as metrics_dir:
-        return _supervise(settings, sock, metrics_dir)
+        return _supervise(settings, sock, metrics_dir, metrics_socket)
 
 
-def _supervise(settings: Settings, sock: socket.socket, metrics_dir: Path) -> int:
+def _supervise(
+    settings: Settings,
+    sock: socket.socket,
+    metrics_dir: Path,
+    metrics_socket: socket.socket | None,
+) -> int:
     context = multiprocessing.get_context("spawn")
     stopping = threading.Event()
 
     def start(index: int) -> BaseProcess:
         process = context.Process(
             target=_worker_main,
-            args=(settings, sock, os.getpid(), index, metrics_dir),
+            args=(
+                settings,
+                sock,
+                os.getpid(),
+                index,
+                metrics_dir,
+                metrics_socket if index == 0 else None,
+            ),
             daemon=False,
         )
         process.start()

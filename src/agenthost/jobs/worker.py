@@ -2,7 +2,8 @@
 
 It stops on SIGTERM or SIGINT the way ``serve`` does: no new runs are taken, the runs in
 flight get ``shutdown_grace_s`` to finish, and those still going are suspended (left to be
-resumed by another worker, or by this one when it starts again) before it exits 0.
+resumed by another worker, or by this one when it starts again) before it exits 0. With a
+metrics listener (``metrics_port``) it serves its own ``/metrics`` there, as long as it runs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 
+from agenthost.api.metrics_listener import MetricsListener, bind_metrics_socket
 from agenthost.container import build_container, startup_warnings
 from agenthost.errors import ShuttingDown
 from agenthost.settings import ConfigError, Settings
@@ -27,11 +30,12 @@ def run_worker(settings: Settings) -> None:
         raise ConfigError("a worker executes background runs: background_runs must be on")
     for warning in startup_warnings(settings):
         logger.warning(warning)
-    asyncio.run(_work(settings))
+    asyncio.run(_work(settings, bind_metrics_socket(settings)))
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, metrics_socket: socket.socket | None) -> None:
     container = build_container(settings, executes_background=True)
+    listener = MetricsListener(container, metrics_socket) if metrics_socket else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -39,6 +43,8 @@ async def _work(settings: Settings) -> None:
     try:
         await container.start()
         assert container.background is not None
+        if listener is not None:
+            await listener.start()
         lifecycle = container.lifecycle
         lifecycle.ready = True
         logger.info(
@@ -53,4 +59,6 @@ async def _work(settings: Settings) -> None:
             logger.warning("grace period over: %d run(s) left to resume elsewhere", suspended)
             await lifecycle.wait_idle(settings.shutdown_grace_s)
     finally:
+        if listener is not None:
+            await listener.stop()
         await container.aclose()

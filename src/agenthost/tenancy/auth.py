@@ -68,6 +68,11 @@ class Authenticator:
     def dev_mode(self) -> bool:
         return self._dev_mode
 
+    def looks_up(self, presented: str | None) -> bool:
+        """Whether authenticating ``presented`` reads the database: a key not cached (no key
+        reads nothing, whatever the mode)."""
+        return presented is not None and not self._cache.holds(keys.digest(presented))
+
     async def authenticate(self, presented: str | None) -> Principal:
         if presented is None:
             if self._dev_mode:

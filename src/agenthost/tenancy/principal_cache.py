@@ -41,6 +41,11 @@ class PrincipalCache:
         self._entries: OrderedDict[str, tuple[float, Authenticated]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[Authenticated]] = {}
 
+    def holds(self, digest: str) -> bool:
+        """Whether ``digest`` is cached and fresh (:meth:`get` would not load it)."""
+        entry = self._entries.get(digest) if self._ttl_s > 0 else None
+        return entry is not None and entry[0] > self._clock()
+
     async def get(self, digest: str, load: Callable[[], Awaitable[Authenticated]]) -> Authenticated:
         """The principal of ``digest``: cached, being loaded by another request, or ``load()``."""
         if self._ttl_s <= 0:

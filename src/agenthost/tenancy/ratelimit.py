@@ -1,5 +1,9 @@
 """Rate limits per API key, per tenant and per client IP, with the ``limits`` library.
 
+Failed authentications have a budget per client IP of their own (``auth_failure_limit``):
+:meth:`RateLimits.check_auth_failures` refuses before a key is looked up once it is spent,
+:meth:`RateLimits.count_auth_failure` spends it (see :mod:`agenthost.tenancy.auth_failures`).
+
 Counters live in this process's memory in the embedded shape, and in Redis when
 ``redis_url`` is set so that every replica counts against the same limits. In memory they are
 counted synchronously (:mod:`agenthost.tenancy.local_limits`): counting in memory never waits,
@@ -46,6 +50,8 @@ LOCAL_STRATEGIES: dict[str, type[local.RateLimiter]] = {
     "fixed-window": local.FixedWindowRateLimiter,
     "sliding-window-counter": local.SlidingWindowCounterRateLimiter,
 }
+AUTH_FAILURES = "auth_failures"
+"""The kind of the failed-authentication budget (its counters' namespace, its metric label)."""
 REDIS_RETRY_S = 2.0
 """After Redis failed, how long to treat it as down before trying again."""
 
@@ -64,6 +70,14 @@ class Window:
             "RateLimit-Remaining": str(self.remaining),
             "RateLimit-Reset": str(self.reset_s),
         }
+
+
+def _window(item: RateLimitItem, stats: WindowStats) -> Window:
+    return Window(
+        limit=item.amount,
+        remaining=stats.remaining,
+        reset_s=max(1, round(stats.reset_time - time.time())),
+    )
 
 
 Check = tuple[RateLimitItem, str, str]
@@ -95,6 +109,7 @@ class RateLimits:
             "key": settings.rate_limit_per_key,
             "tenant": settings.rate_limit_per_tenant,
             "ip": settings.rate_limit_per_ip,
+            AUTH_FAILURES: settings.auth_failure_limit,
         }
         self._parsed: dict[str, list[RateLimitItem]] = {}
         self._down_until = 0.0
@@ -108,8 +123,36 @@ class RateLimits:
         return await self._hit(checks)
 
     async def for_ip(self, ip: str) -> Window | None:
-        """Count an unauthenticated request (or failed authentication) from ``ip``."""
+        """Count a request from ``ip`` to an open route (one that needs no key)."""
         return await self._hit(self._checks("ip", ip, None))
+
+    async def check_auth_failures(self, ip: str, cost: int = 1) -> None:
+        """RateLimited if ``ip`` has fewer than ``cost`` failed authentications left (counts
+        nothing)."""
+        if time.monotonic() < self._down_until:
+            self._unavailable()
+            return
+        try:
+            for item, kind, identity in self._checks(AUTH_FAILURES, ip, None):
+                if not await self._test(item, kind, identity, cost):
+                    raise self._refusal(item, kind, await self._stats(item, kind, identity))
+        except StorageError as exc:
+            self._storage_failed(exc)
+            self._unavailable()
+        else:
+            self._set_health(True, "")
+
+    async def count_auth_failure(self, ip: str) -> None:
+        """Spend one failed authentication of ``ip``'s budget."""
+        if time.monotonic() < self._down_until:
+            return
+        try:
+            for item, kind, identity in self._checks(AUTH_FAILURES, ip, None):
+                await self._spend(item, kind, identity)
+        except StorageError as exc:
+            self._storage_failed(exc)
+        else:
+            self._set_health(True, "")
 
     async def check_storage(self) -> bool:
         """Ping the storage (for readiness and at start-up); logs when its health changes."""
@@ -144,40 +187,51 @@ class RateLimits:
         try:
             windows = []
             for item, kind, identity in checks:
-                allowed, stats = await self._count(item, kind, identity)
-                window = Window(
-                    limit=item.amount,
-                    remaining=stats.remaining,
-                    reset_s=max(1, round(stats.reset_time - time.time())),
-                )
+                allowed = await self._spend(item, kind, identity)
+                stats = await self._stats(item, kind, identity)
                 if not allowed:
-                    if self._refusals is not None:
-                        self._refusals.labels(kind).inc()
-                    raise RateLimited(
-                        f"rate limit of {item.amount} per {item.GRANULARITY.name} "
-                        f"({kind}) exceeded",
-                        retry_after=window.reset_s,
-                        details={"limit_scope": kind, "limit": str(item)},
-                        headers=window.headers(),
-                    )
-                windows.append(window)
+                    raise self._refusal(item, kind, stats)
+                windows.append(_window(item, stats))
         except StorageError as exc:
-            self._down_until = time.monotonic() + REDIS_RETRY_S
-            self._set_health(False, type(exc.storage_error).__name__)
+            self._storage_failed(exc)
             return self._unavailable()
         self._set_health(True, "")
         return min(windows, key=lambda w: (w.remaining, -w.reset_s), default=None)
 
-    async def _count(
-        self, item: RateLimitItem, kind: str, identity: str
-    ) -> tuple[bool, WindowStats]:
-        """Count one request against ``item``: allowed?, and the window after it."""
+    def _refusal(self, item: RateLimitItem, kind: str, stats: WindowStats) -> RateLimited:
+        if self._refusals is not None:
+            self._refusals.labels(kind).inc()
+        window = _window(item, stats)
+        return RateLimited(
+            f"rate limit of {item.amount} per {item.GRANULARITY.name} ({kind}) exceeded",
+            retry_after=window.reset_s,
+            details={"limit_scope": kind, "limit": str(item)},
+            headers=window.headers(),
+        )
+
+    def _storage_failed(self, exc: StorageError) -> None:
+        self._down_until = time.monotonic() + REDIS_RETRY_S
+        self._set_health(False, type(exc.storage_error).__name__)
+
+    async def _spend(self, item: RateLimitItem, kind: str, identity: str) -> bool:
+        """Count one request against ``item``; False (and not counted) if it is over."""
         if self._local is not None:
-            allowed = self._local.hit(item, kind, identity)
-            return allowed, self._local.get_window_stats(item, kind, identity)
+            return self._local.hit(item, kind, identity)
         assert self._shared is not None
-        allowed = await self._shared.hit(item, kind, identity)
-        return allowed, await self._shared.get_window_stats(item, kind, identity)
+        return await self._shared.hit(item, kind, identity)
+
+    async def _test(self, item: RateLimitItem, kind: str, identity: str, cost: int) -> bool:
+        """Whether ``cost`` more requests would be allowed by ``item``."""
+        if self._local is not None:
+            return self._local.test(item, kind, identity, cost=cost)
+        assert self._shared is not None
+        return await self._shared.test(item, kind, identity, cost=cost)
+
+    async def _stats(self, item: RateLimitItem, kind: str, identity: str) -> WindowStats:
+        if self._local is not None:
+            return self._local.get_window_stats(item, kind, identity)
+        assert self._shared is not None
+        return await self._shared.get_window_stats(item, kind, identity)
 
     def _unavailable(self) -> Window | None:
         if self._fail_open:

@@ -2,10 +2,11 @@
 
 Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document).
 Those are rate limited per client IP instead — except the probes, which must answer however
-busy one IP (a load balancer, the kubelet) is. Failed authentications count against the
-client IP's limit too, so guessing keys is slowed down. A request that passes carries its
-:class:`~agenthost.tenancy.principal.Principal` in ``scope["state"]["principal"]`` and its
-response gets ``RateLimit-*`` headers.
+busy one IP (a load balancer, the kubelet) is. Failed authentications spend the client IP's
+budget of them (``auth_failure_limit``), checked before a key is looked up, so a flood of fake
+keys costs the database nothing (:mod:`agenthost.tenancy.auth_failures`). A request that
+passes carries its :class:`~agenthost.tenancy.principal.Principal` in
+``scope["state"]["principal"]`` and its response gets ``RateLimit-*`` headers.
 """
 
 from __future__ import annotations
@@ -104,13 +105,22 @@ class AuthMiddleware:
                 return await limits.for_ip(client_ip(scope))
             except DependencyUnavailable:
                 return None  # the open routes stay open while rate limiting is down
-        try:
-            principal = await container.authenticator.authenticate(
-                presented_key(Headers(scope=scope))
-            )
-        except Unauthenticated:
-            await limits.for_ip(client_ip(scope))
-            raise
+        principal = await AuthMiddleware._authenticate(container, scope)
         window = await limits.for_principal(principal)
         scope.setdefault("state", {})[PRINCIPAL] = principal
         return window
+
+    @staticmethod
+    async def _authenticate(container: Container, scope: Scope) -> Principal:
+        """The caller's principal; a failure spends the client IP's budget of them, which is
+        checked first when the key must be looked up (not when it is cached, or absent)."""
+        authenticator, failures = container.authenticator, container.failed_auth
+        key = presented_key(Headers(scope=scope))
+        if authenticator.looks_up(key):
+            async with failures.guard(client_ip(scope)):
+                return await authenticator.authenticate(key)
+        try:
+            return await authenticator.authenticate(key)
+        except Unauthenticated:
+            await failures.count(client_ip(scope))
+            raise
