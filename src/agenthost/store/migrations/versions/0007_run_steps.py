@@ -1,0 +1,26 @@
+"""Run records keep their tool calls and handoffs (names) and their trace id.
+
+Revision ID: 0007
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("runs", sa.Column("steps", sa.JSON(), nullable=True))
+    op.add_column("runs", sa.Column("trace_id", sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_column("trace_id")
+        batch.drop_column("steps")
