@@ -21,6 +21,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("trace_id")
-        batch.drop_column("steps")
+    # A plain ALTER TABLE on SQLite too: a batch copy would drop the old table, and the runs'
+    # events with it (ON DELETE CASCADE).
+    op.drop_column("runs", "trace_id")
+    op.drop_column("runs", "steps")
