@@ -212,7 +212,7 @@ def _build(
         rate_limits=RateLimits(settings, redis_pool, metrics),
         sessions=sessions,
         ledger=ledger,
-        admin=TenantAdmin(db, registry, provider.serves, on_change=authenticator.forget),
+        admin=TenantAdmin(db, lambda: registry, provider.serves, on_change=authenticator.forget),
         pipeline=pipeline,
         background=background,
         tracing=tracing,
@@ -252,7 +252,8 @@ def startup_warnings(settings: Settings) -> list[str]:
     if settings.dev_mode:
         warnings.append(
             f"DEV MODE: API keys are not required; requests without a key act as tenant "
-            f"{DEV_TENANT!r} with every scope, including admin. Never expose this server."
+            f"{DEV_TENANT!r} (an operator tenant) with every scope, including operator. "
+            "Never expose this server."
         )
     return warnings
 

@@ -30,8 +30,11 @@ def admin_of(app: Any) -> TenantAdmin:
     return admin
 
 
-async def add_tenant(app: Any, tenant_id: str, **limits: Any) -> None:
-    await admin_of(app).create_tenant(TenantCreate(id=tenant_id, **limits), actor=Actor.cli())
+async def add_tenant(app: Any, tenant_id: str, *, operator: bool = False, **limits: Any) -> None:
+    """A tenant, as the CLI makes it (``operator``: an operator tenant)."""
+    await admin_of(app).create_tenant(
+        TenantCreate(id=tenant_id, **limits), actor=Actor.cli(), operator=operator
+    )
 
 
 async def update_tenant(app: Any, tenant_id: str, **changes: Any) -> None:
@@ -45,8 +48,10 @@ async def add_key(app: Any, tenant_id: str, *scopes: str, **options: Any) -> Iss
     return IssuedKey(row.id, tenant_id, plaintext)
 
 
-async def tenant_with_key(app: Any, tenant_id: str, *scopes: str, **limits: Any) -> IssuedKey:
-    await add_tenant(app, tenant_id, **limits)
+async def tenant_with_key(
+    app: Any, tenant_id: str, *scopes: str, operator: bool = False, **limits: Any
+) -> IssuedKey:
+    await add_tenant(app, tenant_id, operator=operator, **limits)
     return await add_key(app, tenant_id, *scopes)
 
 

@@ -1,4 +1,5 @@
-"""The admin routes over real HTTP (dev mode: the dev tenant holds the admin scope)."""
+"""The operator routes over real HTTP (dev mode: the dev tenant is an operator tenant and holds
+every scope)."""
 
 from __future__ import annotations
 
@@ -200,8 +201,8 @@ async def test_admin_changes_are_audited_and_readable(agenthost_client: Any, reg
     async with agenthost_client(registry) as (client, _):
         await client.post("/v1/admin/tenants", json={"id": "acme"})
         created = await client.post(
-            "/v1/admin/tenants/acme/keys",
-            json={"name": "ops", "scopes": ["admin"]},
+            "/v1/admin/tenants/dev/keys",
+            json={"name": "ops", "scopes": ["operator"]},
             headers={"X-Request-ID": "req-audit-1"},
         )
         ops_key = created.json()

@@ -123,7 +123,7 @@ async def test_a_key_without_the_scope_is_forbidden(
     async with agenthost_client(registry, dev_mode=False) as (client, app):
         reader = await tenant_with_key(app, "acme", "runs:read")
         writer = await add_key(app, "acme", "runs:write")
-        admin = await tenant_with_key(app, "ops", "admin")
+        admin = await tenant_with_key(app, "ops", "operator", operator=True)
         run = await client.post(
             "/v1/agents/echo/runs", json={"input": "hi"}, headers=reader.headers
         )
@@ -146,7 +146,7 @@ async def test_a_key_without_the_scope_is_forbidden(
     assert all(r.json()["code"] == "FORBIDDEN" for r in admin_by_tenant)
     assert admin_listing.status_code == 200
     assert {t["id"] for t in admin_listing.json()["tenants"]} == {"acme", "ops"}
-    assert admin_run.status_code == 403  # admin alone does not include runs:write
+    assert admin_run.status_code == 403  # operator alone does not include runs:write
     assert model_calls(mock_llm) == 0
 
 

@@ -1,4 +1,5 @@
-"""schemathesis over every route of the OpenAPI document, with an admin key and with none.
+"""schemathesis over every route of the OpenAPI document, with a key holding every scope (of an
+operator tenant) and with none.
 
 The server runs for real on loopback (in a thread of this process, with the offline demo
 model and its own SQLite copy). Bounded: a fixed number of derandomized examples per
@@ -62,10 +63,12 @@ def _settings(database: Path) -> Settings:
     )
 
 
-async def _admin_key(settings: Settings) -> str:
+async def _operator_key(settings: Settings) -> str:
     container = build_container(settings)
     try:
-        await container.admin.create_tenant(TenantCreate(id="ops"), actor=Actor.cli())
+        await container.admin.create_tenant(
+            TenantCreate(id="ops"), actor=Actor.cli(), operator=True
+        )
         _, key = await container.admin.create_key(
             "ops", KeyCreate(scopes=list(Scope)), actor=Actor.cli()
         )
@@ -106,14 +109,14 @@ class _ThreadedServer:
 def served(
     migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    """``(base URL, admin key)`` of a server shared by this module's operations."""
+    """``(base URL, operator key)`` of a server shared by this module's operations."""
     database = tmp_path_factory.mktemp("fuzz") / "agenthost.db"
     copy_database(migrated_sqlite, database)  # background runs stay on: their routes too
     with pytest.MonkeyPatch.context() as patch:
         for name in [n for n in __import__("os").environ if n.startswith("AGENTHOST_")]:
             patch.delenv(name)
         config = _settings(database)
-        key = asyncio.run(_admin_key(config))
+        key = asyncio.run(_operator_key(config))
         with _ThreadedServer(create_app(config, registry=example_registry)) as server:
             yield server.url, key
 

@@ -22,7 +22,7 @@ SERVED_MODELS = {"gpt-served"}
 
 @pytest.fixture
 def admin(sqlite_db: Database) -> TenantAdmin:
-    return TenantAdmin(sqlite_db, REGISTRY, SERVED_MODELS.__contains__)
+    return TenantAdmin(sqlite_db, lambda: REGISTRY, SERVED_MODELS.__contains__)
 
 
 async def test_create_then_duplicate_is_a_conflict(admin: TenantAdmin) -> None:
@@ -58,7 +58,7 @@ async def test_create_then_duplicate_is_a_conflict(admin: TenantAdmin) -> None:
 async def test_concurrent_creates_of_one_tenant_are_one_success_and_conflicts(
     db: Database,
 ) -> None:
-    admin = TenantAdmin(db, REGISTRY, SERVED_MODELS.__contains__)
+    admin = TenantAdmin(db, lambda: REGISTRY, SERVED_MODELS.__contains__)
     results = await asyncio.gather(
         *(
             admin.create_tenant(TenantCreate(id="acme", name=str(i)), actor=Actor.cli())
@@ -179,10 +179,10 @@ async def test_keys_are_created_listed_and_revoked_once(admin: TenantAdmin) -> N
     assert plaintext.startswith(f"ahk_{default.prefix}_")
     admin_key, _ = await admin.create_key(
         "acme",
-        KeyCreate.model_validate({"scopes": ["runs:write", "admin", "runs:write"]}),
+        KeyCreate.model_validate({"scopes": ["runs:write", "keys:admin", "runs:write"]}),
         actor=Actor.cli(),
     )
-    assert admin_key.scopes == ["admin", "runs:write"]
+    assert admin_key.scopes == ["keys:admin", "runs:write"]
     assert [k.id for k in await admin.list_keys("acme")] == [default.id, admin_key.id]
 
     first = (await admin.revoke_key(default.id, actor=Actor.cli())).revoked_at

@@ -16,7 +16,7 @@ ADMIN = Actor("key_admin1", "ops", "req-1")
 
 @pytest.fixture
 def admin(sqlite_db: Database) -> TenantAdmin:
-    return TenantAdmin(sqlite_db, REGISTRY, lambda _model: True)
+    return TenantAdmin(sqlite_db, lambda: REGISTRY, lambda _model: True)
 
 
 async def test_each_change_is_recorded_newest_first(admin: TenantAdmin) -> None:

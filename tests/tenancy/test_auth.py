@@ -22,7 +22,7 @@ from tests.waiting import eventually
 
 @pytest.fixture
 async def admin(sqlite_db: Database) -> TenantAdmin:
-    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True)
+    admin = TenantAdmin(sqlite_db, AgentRegistry, lambda _model: True)
     await admin.create_tenant(
         TenantCreate(id="acme", name="Acme", runs_per_month=7), actor=Actor.cli()
     )
@@ -158,7 +158,7 @@ async def test_dev_mode_without_a_key_is_the_dev_tenant_with_every_scope(
     async with sqlite_db.transaction() as tx:
         dev = await tx.scalar(select(TenantRow).where(TenantRow.id == DEV_TENANT))
     assert dev is not None
-    assert not dev.disabled
+    assert not dev.disabled and dev.operator  # local only: its demo may do everything
     # A key that is presented is still checked.
     with pytest.raises(Unauthenticated):
         await auth.authenticate(keys.generate().plaintext)
@@ -169,7 +169,7 @@ async def test_the_dev_tenant_is_read_afresh_so_it_can_be_limited_or_disabled(
 ) -> None:
     auth = Authenticator(sqlite_db, dev_mode=True, cache_ttl_s=300)
     await auth.start()
-    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True, on_change=auth.forget)
+    admin = TenantAdmin(sqlite_db, AgentRegistry, lambda _model: True, on_change=auth.forget)
     assert (await auth.authenticate(None)).tenant.runs_per_month is None  # now cached
     await admin.update_tenant(DEV_TENANT, TenantUpdate(runs_per_month=3), actor=Actor.cli())
     assert (await auth.authenticate(None)).tenant.runs_per_month == 3
@@ -194,7 +194,7 @@ async def test_operator_acts_as_an_existing_tenant_only(
 ) -> None:
     principal = await operator(sqlite_db, "acme")
     assert principal.tenant.id == "acme"
-    assert principal.scopes == frozenset(Scope)
+    assert principal.scopes == frozenset(Scope) - {Scope.OPERATOR}  # not an operator tenant
     with pytest.raises(TenantNotFound):
         await operator(sqlite_db, "nobody")
 
@@ -227,7 +227,7 @@ async def test_revoking_or_changing_through_this_process_applies_at_once(
     sqlite_db: Database,
 ) -> None:
     auth = Authenticator(sqlite_db, dev_mode=False, cache_ttl_s=300)
-    admin = TenantAdmin(sqlite_db, AgentRegistry(), lambda _model: True, on_change=auth.forget)
+    admin = TenantAdmin(sqlite_db, AgentRegistry, lambda _model: True, on_change=auth.forget)
     await admin.create_tenant(TenantCreate(id="acme", name="Acme"), actor=Actor.cli())
     row, plaintext = await _key(admin)
     assert (await auth.authenticate(plaintext)).tenant.runs_per_month is None

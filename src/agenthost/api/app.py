@@ -29,6 +29,7 @@ from agenthost.api.routes import (
     background,
     compat,
     health,
+    keys,
     metrics,
     records,
     runs,
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(records.router)
     app.include_router(background.router)
     app.include_router(sessions.router)
+    app.include_router(keys.router)
     app.include_router(admin.router)
     app.include_router(compat.router)
     if not production:

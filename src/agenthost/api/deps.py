@@ -71,12 +71,19 @@ RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 RunsWriter = Annotated[Principal, Depends(requires(Scope.RUNS_WRITE))]
 RunsReader = Annotated[Principal, Depends(requires(Scope.RUNS_READ))]
-AdminDep = Annotated[Principal, Depends(requires(Scope.ADMIN))]
+OperatorDep = Annotated[Principal, Depends(requires(Scope.OPERATOR))]
+KeysAdminDep = Annotated[Principal, Depends(requires(Scope.KEYS_ADMIN))]
 
 
-async def get_admin_actor(principal: AdminDep, request_id: RequestIdDep) -> Actor:
-    """The admin making this request, as its changes are audited."""
+async def get_operator_actor(principal: OperatorDep, request_id: RequestIdDep) -> Actor:
+    """The operator making this request, as its changes are audited."""
     return Actor.of(principal, request_id)
 
 
-AdminActorDep = Annotated[Actor, Depends(get_admin_actor)]
+async def get_keys_admin_actor(principal: KeysAdminDep, request_id: RequestIdDep) -> Actor:
+    """The tenant's key administrator making this request, as its changes are audited."""
+    return Actor.of(principal, request_id)
+
+
+OperatorActorDep = Annotated[Actor, Depends(get_operator_actor)]
+KeysAdminActorDep = Annotated[Actor, Depends(get_keys_admin_actor)]

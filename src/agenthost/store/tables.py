@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,6 +47,8 @@ class TenantRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its keys may hold the ``operator`` scope."""
     runs_per_month: Mapped[int | None] = mapped_column(Integer)
     tokens_per_run: Mapped[int | None] = mapped_column(Integer)
     max_concurrent_runs: Mapped[int | None] = mapped_column(Integer)

@@ -1,16 +1,21 @@
-"""Managing tenants and API keys (the admin HTTP routes and the CLI use this)."""
+"""Managing tenants and API keys (the operator and self-service routes and the CLI use this).
+
+Who may do what is decided here, not only by the routes: the :class:`Actor` of every change
+grants no scope it does not hold, only an operator sets a key's own rate limit, the
+``operator`` scope goes only to keys of an operator tenant, and operator tenants are made
+only on the command line.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agenthost.errors import Conflict, KeyNotFound, TenantNotFound, ValidationFailed
-from agenthost.registry import AgentRegistry
+from agenthost.errors import Conflict, Forbidden, KeyNotFound, TenantNotFound, ValidationFailed
 from agenthost.store.database import Database
 from agenthost.store.repositories import audit as audit_rows
 from agenthost.store.repositories import keys as key_rows
@@ -19,6 +24,7 @@ from agenthost.store.tables import AdminAuditRow, ApiKeyRow, TenantRow
 from agenthost.store.types import utcnow
 from agenthost.tenancy import keys
 from agenthost.tenancy.audit import Actor, record
+from agenthost.tenancy.principal import Scope
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantLimits, TenantUpdate
 
 
@@ -26,34 +32,57 @@ class TenantAdmin:
     def __init__(
         self,
         db: Database,
-        registry: AgentRegistry,
+        known_agents: Callable[[], Container[str]],
         serves_model: Callable[[str], bool],
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
-        self._registry = registry
+        self._known_agents = known_agents
+        """The registered agents' names; asked only when a spec names agents (the CLI loads
+        the agents module only then)."""
         self._serves_model = serves_model
         self._on_change = on_change
         """Called once a tenant was changed or a key revoked (cached principals are stale)."""
 
-    async def create_tenant(self, spec: TenantCreate, *, actor: Actor) -> TenantRow:
+    async def create_tenant(
+        self, spec: TenantCreate, *, actor: Actor, operator: bool = False
+    ) -> TenantRow:
+        """A new tenant; ``operator`` (its keys may hold the ``operator`` scope) only from the
+        command line."""
+        if operator and actor.scopes is not None:
+            raise Forbidden("operator tenants are created only on the command line")
         self._check_references(spec)
-        now = utcnow()
-        values = spec.model_dump(mode="json")
         exists = Conflict(f"tenant {spec.id!r} already exists")
         try:
             async with self._db.transaction() as tx:
                 if await tenant_rows.get(tx, spec.id) is not None:
                     raise exists
-                row = TenantRow(**values, disabled=False, created_at=now, updated_at=now)
-                await tenant_rows.add(tx, row)
-                record(
-                    tx, actor, "tenant.create", tenant_id=spec.id, target=spec.id, changes=values
-                )
+                row = await _add_tenant(tx, spec, actor, operator=operator)
         except IntegrityError:
             # Created by a concurrent request between our check and our insert.
             raise exists from None
         return row
+
+    async def bootstrap_operator(
+        self, tenant_id: str, spec: KeyCreate, *, actor: Actor, name: str = "Operators"
+    ) -> tuple[TenantRow, ApiKeyRow, str]:
+        """The operator tenant ``tenant_id`` (created unless it exists as one) and a new key of
+        it, in one transaction; refused for an existing tenant that is not an operator."""
+        tenant_spec = TenantCreate(id=tenant_id, name=name)
+        try:
+            async with self._db.transaction() as tx:
+                row = await tenant_rows.get(tx, tenant_id)
+                if row is None:
+                    row = await _add_tenant(tx, tenant_spec, actor, operator=True)
+                elif not row.operator:
+                    raise Conflict(
+                        f"tenant {tenant_id!r} exists and is not an operator tenant; "
+                        "bootstrap another id"
+                    )
+                key, plaintext = _add_key(tx, row, spec, actor)
+        except IntegrityError:
+            raise Conflict(f"tenant {tenant_id!r} was created at the same time") from None
+        return row, key, plaintext
 
     async def list_tenants(self) -> Sequence[TenantRow]:
         async with self._db.transaction(read_only=True) as tx:
@@ -86,42 +115,38 @@ class TenantAdmin:
     async def create_key(
         self, tenant_id: str, spec: KeyCreate, *, actor: Actor
     ) -> tuple[ApiKeyRow, str]:
-        """A new key for the tenant; the plaintext is returned here and never again."""
-        new = keys.generate()
+        """A new key for the tenant; the plaintext is returned here and never again.
+
+        403 for a scope the actor does not hold itself, or a key rate limit set by anyone but
+        an operator (a tenant does not raise its own limits); 422 for ``operator`` on a tenant
+        that is not an operator tenant."""
+        actor.check_grant(scope.value for scope in spec.scopes)
+        if (
+            spec.rate_limit is not None
+            and actor.scopes is not None
+            and Scope.OPERATOR not in actor.scopes
+        ):
+            raise Forbidden(
+                "setting a key's own rate_limit needs the scope 'operator' "
+                "(a tenant does not set its own limits)",
+                details={"scope": Scope.OPERATOR.value},
+            )
         async with self._db.transaction() as tx:
-            await _tenant(tx, tenant_id)
-            row = ApiKeyRow(
-                id=f"key_{uuid.uuid4().hex}",
-                tenant_id=tenant_id,
-                prefix=new.prefix,
-                key_hash=new.digest,
-                name=spec.name,
-                scopes=sorted({s.value for s in spec.scopes}),
-                rate_limit=spec.rate_limit,
-                created_at=utcnow(),
-                expires_at=spec.expires_at,
-            )
-            tx.add(row)
-            record(
-                tx,
-                actor,
-                "key.create",
-                tenant_id=tenant_id,
-                target=row.id,
-                changes=spec.model_dump(mode="json"),
-            )
-        return row, new.plaintext
+            return _add_key(tx, await _tenant(tx, tenant_id), spec, actor)
 
     async def list_keys(self, tenant_id: str) -> Sequence[ApiKeyRow]:
         async with self._db.transaction(read_only=True) as tx:
             await _tenant(tx, tenant_id)
             return await key_rows.list_for_tenant(tx, tenant_id)
 
-    async def revoke_key(self, key_id: str, *, actor: Actor) -> ApiKeyRow:
-        """Revoke ``key_id`` (again is fine: the first revocation time stays)."""
+    async def revoke_key(
+        self, key_id: str, *, actor: Actor, tenant_id: str | None = None
+    ) -> ApiKeyRow:
+        """Revoke ``key_id`` (again is fine: the first revocation time stays); with
+        ``tenant_id``, a key of another tenant is 404 as if it did not exist."""
         async with self._db.transaction() as tx:
             row = await key_rows.get(tx, key_id)
-            if row is None:
+            if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
                 raise KeyNotFound(f"no API key {key_id!r}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
@@ -139,7 +164,9 @@ class TenantAdmin:
     def _check_references(self, spec: TenantLimits) -> None:
         """Agents and models named in limits must exist: 422 naming the field otherwise."""
         errors: list[dict[str, Any]] = []
-        known = {entry.name for entry in self._registry}
+        if not spec.allowed_agents and not spec.agent_overrides:
+            return
+        known = self._known_agents()
         for index, agent in enumerate(spec.allowed_agents or []):
             if agent not in known:
                 errors.append(_error(f"allowed_agents.{index}", f"no agent named {agent!r}"))
@@ -158,8 +185,54 @@ class TenantAdmin:
             raise ValidationFailed(detail, details={"errors": errors})
 
 
-def _error(field: str, message: str) -> dict[str, Any]:
-    return {"field": field, "message": message, "type": "reference"}
+async def _add_tenant(
+    tx: AsyncSession, spec: TenantCreate, actor: Actor, *, operator: bool
+) -> TenantRow:
+    now = utcnow()
+    values = spec.model_dump(mode="json")
+    row = TenantRow(**values, disabled=False, operator=operator, created_at=now, updated_at=now)
+    await tenant_rows.add(tx, row)
+    changes = {**values, "operator": True} if operator else values
+    record(tx, actor, "tenant.create", tenant_id=spec.id, target=spec.id, changes=changes)
+    return row
+
+
+def _add_key(
+    tx: AsyncSession, tenant: TenantRow, spec: KeyCreate, actor: Actor
+) -> tuple[ApiKeyRow, str]:
+    scopes = sorted({s.value for s in spec.scopes})
+    if Scope.OPERATOR.value in scopes and not tenant.operator:
+        raise ValidationFailed(
+            f"scopes: only keys of an operator tenant may hold the scope 'operator' "
+            f"(tenant {tenant.id!r} is not one)",
+            details={"errors": [_error("scopes", "not an operator tenant", "scope")]},
+        )
+    new = keys.generate()
+    row = ApiKeyRow(
+        id=f"key_{uuid.uuid4().hex}",
+        tenant_id=tenant.id,
+        prefix=new.prefix,
+        key_hash=new.digest,
+        name=spec.name,
+        scopes=scopes,
+        rate_limit=spec.rate_limit,
+        created_at=utcnow(),
+        expires_at=spec.expires_at,
+    )
+    tx.add(row)
+    record(
+        tx,
+        actor,
+        "key.create",
+        tenant_id=tenant.id,
+        target=row.id,
+        changes=spec.model_dump(mode="json"),
+    )
+    return row, new.plaintext
+
+
+def _error(field: str, message: str, kind: str = "reference") -> dict[str, Any]:
+    return {"field": field, "message": message, "type": kind}
 
 
 async def _tenant(tx: AsyncSession, tenant_id: str) -> TenantRow:

@@ -1,17 +1,20 @@
 """Who administers: the actor of a change to tenants or keys, and its audit record.
 
-Every change made through :class:`~agenthost.tenancy.admin.TenantAdmin` (by the admin routes
-or the CLI) writes one :class:`~agenthost.store.tables.AdminAuditRow` in the same transaction
-as the change itself, so there is no change without its record.
+Every change made through :class:`~agenthost.tenancy.admin.TenantAdmin` (by the operator
+routes, the self-service key routes or the CLI) writes one
+:class:`~agenthost.store.tables.AdminAuditRow` in the same transaction as the change itself, so
+there is no change without its record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agenthost.errors import Forbidden
 from agenthost.store.tables import AdminAuditRow
 from agenthost.store.types import utcnow
 from agenthost.tenancy.principal import Principal
@@ -26,10 +29,23 @@ class Actor:
     """An API key id, ``cli`` or ``dev`` (dev mode, no key)."""
     tenant_id: str | None = None
     request_id: str | None = None
+    scopes: frozenset[str] | None = None
+    """The scopes the actor holds, and so may grant; None: the CLI, which may grant any."""
 
     @classmethod
     def of(cls, principal: Principal, request_id: str | None) -> Actor:
-        return cls(principal.key_id or DEV_ACTOR, principal.tenant.id, request_id)
+        return cls(principal.key_id or DEV_ACTOR, principal.tenant.id, request_id, principal.scopes)
+
+    def check_grant(self, scopes: Iterable[str]) -> None:
+        """A key never grants a scope it does not hold itself: 403 naming the first one."""
+        if self.scopes is None:
+            return
+        for scope in sorted(scopes):
+            if scope not in self.scopes:
+                raise Forbidden(
+                    f"this API key cannot grant the scope '{scope}', which it does not hold",
+                    details={"scope": scope},
+                )
 
     @classmethod
     def cli(cls) -> Actor:

@@ -17,7 +17,14 @@ from agenthost.store.repositories.upsert import insert_ignore
 from agenthost.store.tables import TenantRow
 from agenthost.store.types import utcnow
 from agenthost.tenancy import keys
-from agenthost.tenancy.principal import DEV_TENANT, Principal, Scope, tenant_from_row
+from agenthost.tenancy.principal import (
+    DEV_TENANT,
+    Principal,
+    Scope,
+    Tenant,
+    held_scopes,
+    tenant_from_row,
+)
 from agenthost.tenancy.principal_cache import Authenticated, PrincipalCache
 
 logger = logging.getLogger(__name__)
@@ -55,7 +62,7 @@ class Authenticator:
             return Authenticated(await operator(self._db, DEV_TENANT), None)
         if row.disabled:
             raise Forbidden(f"the {DEV_TENANT!r} tenant is disabled")
-        return Authenticated(Principal(tenant_from_row(row), None, frozenset(Scope)), None)
+        return Authenticated(_with_every_scope(tenant_from_row(row)), None)
 
     @property
     def dev_mode(self) -> bool:
@@ -96,29 +103,37 @@ class Authenticator:
                     await key_rows.touch(tx, key.id, now)
             except DependencyUnavailable as exc:  # bookkeeping: never fail the request for it
                 logger.warning("could not record when key %s was used: %s", key.id, exc.message)
-        principal = Principal(
-            tenant_from_row(tenant), key.id, frozenset(key.scopes), key.rate_limit
-        )
+        held = tenant_from_row(tenant)
+        principal = Principal(held, key.id, held_scopes(held, key.scopes), key.rate_limit)
         return Authenticated(principal, key.expires_at)
+
+
+def _with_every_scope(tenant: Tenant) -> Principal:
+    """No key: every scope the tenant's keys may hold (``operator`` on an operator tenant)."""
+    return Principal(tenant, None, held_scopes(tenant, Scope))
 
 
 async def operator(db: Database, tenant_id: str) -> Principal:
     """Whoever runs the CLI on this machine, acting as ``tenant_id`` (the dev tenant is
     created when missing; any other must exist)."""
     if tenant_id == DEV_TENANT:
+        # Dev mode is local only: its tenant is an operator, so its demo may do everything.
         row: TenantRow | None = await ensure_tenant(
-            db, DEV_TENANT, "Development (dev mode, no keys)"
+            db, DEV_TENANT, "Development (dev mode, no keys)", operator=True
         )
     else:
         async with db.transaction(read_only=True) as tx:
             row = await tenant_rows.get(tx, tenant_id)
     if row is None:
         raise TenantNotFound(f"no tenant {tenant_id!r}; create it with `agenthost tenants create`")
-    return Principal(tenant_from_row(row), None, frozenset(Scope))
+    return _with_every_scope(tenant_from_row(row))
 
 
-async def ensure_tenant(db: Database, tenant_id: str, name: str) -> TenantRow:
-    """The tenant ``tenant_id``, created without limits if it does not exist (race-free)."""
+async def ensure_tenant(
+    db: Database, tenant_id: str, name: str, *, operator: bool = False
+) -> TenantRow:
+    """The tenant ``tenant_id``, created without limits if it does not exist (race-free);
+    ``operator`` marks it an operator tenant, also when it existed."""
     now = utcnow()
     async with db.transaction() as tx:
         await insert_ignore(
@@ -128,6 +143,7 @@ async def ensure_tenant(db: Database, tenant_id: str, name: str) -> TenantRow:
                 "id": tenant_id,
                 "name": name,
                 "disabled": False,
+                "operator": operator,
                 "agent_overrides": {},
                 "created_at": now,
                 "updated_at": now,
@@ -135,4 +151,6 @@ async def ensure_tenant(db: Database, tenant_id: str, name: str) -> TenantRow:
         )
         row = await tenant_rows.get(tx, tenant_id)
         assert row is not None
+        if operator and not row.operator:
+            row.operator = True
         return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -20,8 +20,12 @@ class Scope(StrEnum):
     """Start runs and delete sessions."""
     RUNS_READ = "runs:read"
     """Read runs, sessions and usage."""
-    ADMIN = "admin"
-    """Manage tenants and keys (of every tenant)."""
+    KEYS_ADMIN = "keys:admin"
+    """Manage the tenant's own keys and read its own audit trail (never another tenant's,
+    never its own limits)."""
+    OPERATOR = "operator"
+    """Manage every tenant, every tenant's keys and the whole audit trail. Held only by keys
+    of an operator tenant."""
 
 
 DEFAULT_SCOPES = (Scope.RUNS_READ, Scope.RUNS_WRITE)
@@ -48,6 +52,8 @@ class Tenant:
     id: str
     name: str = ""
     disabled: bool = False
+    operator: bool = False
+    """Its keys may hold the ``operator`` scope (set only on the command line)."""
     runs_per_month: int | None = None
     tokens_per_run: int | None = None
     max_concurrent_runs: int | None = None
@@ -72,7 +78,14 @@ class Principal:
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:
-            raise Forbidden(f"this API key lacks the '{scope}' scope")
+            raise Forbidden(f"this route needs the scope '{scope}'", details={"scope": scope.value})
+
+
+def held_scopes(tenant: Tenant, scopes: Iterable[str]) -> frozenset[str]:
+    """The scopes a key of ``tenant`` holds: ``operator`` only on an operator tenant, whatever
+    its row says (a tenant's flag is the boundary, not the key's list)."""
+    held = frozenset(scopes)
+    return held if tenant.operator else held - {Scope.OPERATOR.value}
 
 
 def tenant_from_row(row: TenantRow) -> Tenant:
@@ -80,6 +93,7 @@ def tenant_from_row(row: TenantRow) -> Tenant:
         id=row.id,
         name=row.name,
         disabled=row.disabled,
+        operator=row.operator,
         runs_per_month=row.runs_per_month,
         tokens_per_run=row.tokens_per_run,
         max_concurrent_runs=row.max_concurrent_runs,

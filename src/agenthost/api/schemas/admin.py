@@ -1,4 +1,4 @@
-"""Bodies of the admin routes (tenants and API keys)."""
+"""Bodies of the operator and self-service routes (tenants, API keys, the audit trail)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ class TenantOut(BaseModel):
     id: str
     name: str
     disabled: bool
+    operator: bool = Field(description="Its keys may hold the `operator` scope.")
     runs_per_month: int | None
     tokens_per_run: int | None
     max_concurrent_runs: int | None
@@ -46,6 +47,11 @@ class KeyOut(BaseModel):
 class KeyCreated(KeyOut):
     key: str = Field(description="The API key. Shown only now: it is stored as a hash.")
 
+    @classmethod
+    def of(cls, row: Any, plaintext: str) -> KeyCreated:
+        """The new key's row, with its plaintext (the only time it is shown)."""
+        return cls(**KeyOut.model_validate(row).model_dump(), key=plaintext)
+
 
 class KeyList(BaseModel):
     keys: list[KeyOut]
@@ -56,8 +62,13 @@ class AuditRecordOut(BaseModel):
 
     id: int
     at: datetime
-    actor: str = Field(description="The API key id that acted, `cli`, or `dev` (dev mode).")
-    actor_tenant: str | None = Field(description="The acting key's tenant.")
+    actor: str = Field(
+        description="The API key id that acted, `cli`, `dev` (dev mode), or (`GET /v1/audit`) "
+        "`operator` for another tenant's key."
+    )
+    actor_tenant: str | None = Field(
+        description="The acting key's tenant (never another tenant's in `GET /v1/audit`)."
+    )
     action: str = Field(description="`tenant.create`, `tenant.update`, `key.create`, `key.revoke`.")
     tenant_id: str
     target: str = Field(description="The tenant or key id acted on.")
