@@ -1,7 +1,7 @@
 """Run records keep their tool calls and handoffs (names) and their trace id.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
