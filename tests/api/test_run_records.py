@@ -154,14 +154,22 @@ async def test_unknown_and_invalid_run_ids(agenthost_client: Any, log: ToolLog) 
     assert [e["field"] for e in too_long.json()["errors"]] == ["path.run_id"]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for the run records' database: the test's SQLite file, or PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("migrated_postgres")}
+
+
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_record_keeps_its_tool_calls_handoffs_and_trace(
-    agenthost_client: Any, log: ToolLog, stream: bool
+    agenthost_client: Any, log: ToolLog, stream: bool, database: dict[str, str]
 ) -> None:
     registry = build_registry(log)
     orders = registry.get("orders").agent
     registry.register(Agent(name="desk", instructions="Route the user.", handoffs=[orders]))
-    async with agenthost_client(registry) as (client, _):
+    async with agenthost_client(registry, **database) as (client, _):
         response = await client.post(
             "/v1/agents/desk/runs",
             json={"input": "[[tool:transfer_to_orders {}]] Where is order A-17?", "stream": stream},
