@@ -117,6 +117,9 @@ async def _drive(script: str, console: Console, capsys: pytest.CaptureFixture[st
 async def test_console_end_to_end(console: Console, capsys: pytest.CaptureFixture[str]) -> None:
     seen = await _drive("console.mjs", console, capsys)
 
+    refused = (await console.client.get("/v1/agents", headers={"Authorization": "Bearer x"})).json()
+    assert seen["refusal"] == f"{refused['title']}{refused['detail']}{refused['code']}"
+
     weather_row = next(row for row in seen["agents"] if row[0] == "weather")
     assert weather_row[4] == "get_weather" and weather_row[6] == "no"
     triage_row = next(row for row in seen["agents"] if row[0] == "triage")

@@ -1,4 +1,4 @@
-// The console end to end: sign in, agents, a streamed weather run in the playground, its run
+// The console end to end: a refused key's problem shown, sign in, agents, a streamed weather run in the playground, its run
 // page with the tool call, runs, a prompt with HTML in it shown as text (in the playground and
 // in its session), usage charts, then keyless sign-in (dev mode). Screenshots of each page.
 
@@ -40,6 +40,10 @@ await main(async (page, seen) => {
   const shots = {};
   await page.goto(`${BASE_URL}/console`);
   await page.waitForSelector("#sign-in");
+  await page.fill("#api-key", "ahk_not_a_key");
+  await page.click("#sign-in-key");
+  await page.waitForSelector(".problem");
+  const refusal = await page.textContent(".problem");
   shots.signin = await shot(page, "signin");
 
   await signIn(page);
@@ -97,7 +101,7 @@ await main(async (page, seen) => {
   const cookies = await page.context().cookies();
   const keyInUrl = seen.requests.some((url) => process.env.API_KEY && url.includes(process.env.API_KEY));
   return {
-    agents, weather, timeline, runFacts, xss, imagesAfterRun, history, imagesInSession, streamRuns,
+    refusal, agents, weather, timeline, runFacts, xss, imagesAfterRun, history, imagesInSession, streamRuns,
     chart, keyAfterSignOut, devAgents, cookies: cookies.length, keyInUrl, shots,
   };
 });
