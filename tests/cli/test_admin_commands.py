@@ -205,3 +205,54 @@ def test_cli_changes_are_audited_as_cli() -> None:
     ]
     table = ok("tenants", "list").stdout
     assert "[i]x" in table  # user input is shown as text, not console markup
+
+
+def test_operator_tenants_come_from_the_command_line() -> None:
+    [ops] = json.loads(ok("tenants", "create", "ops", "--operator", "--json").stdout)
+    ok("tenants", "create", "acme")
+    operator_key = json.loads(ok("keys", "create", "ops", "--scope", "operator", "--json").stdout)
+    refused = cli("keys", "create", "acme", "--scope", "operator")
+    assert ops["operator"] is True and operator_key["scopes"] == ["operator"]
+    assert refused.exit_code == 1 and "VALIDATION_ERROR" in refused.stderr
+    assert "operator tenant" in flat(refused.stderr)
+    assert {t["id"]: t["operator"] for t in tenants()} == {"acme": False, "ops": True}
+
+
+def test_bootstrap_operator_makes_the_tenant_and_a_key_with_every_scope() -> None:
+    made = ok("tenants", "bootstrap-operator", "--expires-in-days", "7")
+    again = json.loads(ok("tenants", "bootstrap-operator", "--json").stdout)
+    ok("tenants", "create", "acme")
+    refused = cli("tenants", "bootstrap-operator", "acme")
+    keys = json.loads(ok("keys", "list", "ops", "--json").stdout)
+    assert made.stdout.strip().startswith("ahk_") and "shown only now" in flat(made.stderr)
+    assert {t["id"]: t["operator"] for t in tenants()} == {"acme": False, "ops": True}
+    assert again["tenant_id"] == "ops"
+    assert again["scopes"] == ["keys:admin", "operator", "runs:read", "runs:write"]
+    assert [k["id"] for k in keys][1] == again["id"] and keys[0]["expires_at"] is not None
+    assert refused.exit_code == 1 and "CONFLICT" in refused.stderr
+    assert "not an operator tenant" in flat(refused.stderr)
+    actions = [r["action"] for r in json.loads(ok("audit", "--json").stdout)]
+    assert actions == ["tenant.create", "key.create", "key.create", "tenant.create"]
+
+
+@pytest.mark.parametrize("agents", ["tests.cli.no_such_module:registry", "broken_agents:registry"])
+def test_admin_commands_do_not_import_the_agents(
+    agents: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Administration opens the database only: it works while the agents cannot be imported,
+    and says so when a tenant's settings name agents (which it must then check)."""
+    (tmp_path / "broken_agents.py").write_text("raise RuntimeError('agents are broken')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("AGENTHOST_AGENTS", agents)
+    ok("tenants", "create", "acme", "--rate-limit", "5/second")
+    key_id = json.loads(ok("keys", "create", "acme", "--json").stdout)["id"]
+    ok("keys", "list", "acme")
+    ok("keys", "revoke", key_id)
+    ok("tenants", "disable", "acme")
+    ok("tenants", "bootstrap-operator")
+    ok("tenants", "list")
+    ok("audit")
+    named = cli("tenants", "create", "beta", "--agents", "echo")
+    assert named.exit_code == 2, named.output
+    assert agents.split(":", maxsplit=1)[0] in flat(named.stderr)
+    assert [t["id"] for t in tenants()] == ["acme", "ops"]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from agenthost.errors import Conflict, KeyNotFound, TenantNotFound, ValidationFailed
+from agenthost.errors import Conflict, Forbidden, KeyNotFound, TenantNotFound, ValidationFailed
 from agenthost.store.database import Database
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.audit import Actor
-from agenthost.tenancy.principal import tenant_from_row
+from agenthost.tenancy.principal import Tenant, held_scopes, tenant_from_row
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 from tests.tenancy.states import REGISTRY
 
@@ -244,3 +244,73 @@ def test_invalid_key_specs_are_refused(fields: dict[str, Any]) -> None:
 def test_invalid_tenant_specs_are_refused(fields: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         TenantCreate.model_validate(fields)
+
+
+def _actor(tenant_id: str, *scopes: str) -> Actor:
+    """An actor over HTTP: a key of ``tenant_id`` holding ``scopes``."""
+    return Actor("key_http", tenant_id, None, frozenset(scopes))
+
+
+async def test_operator_tenants_are_made_only_on_the_command_line(admin: TenantAdmin) -> None:
+    everything = _actor("ops", "operator", "keys:admin", "runs:read", "runs:write")
+    with pytest.raises(Forbidden, match="command line"):
+        await admin.create_tenant(TenantCreate(id="evil"), actor=everything, operator=True)
+    with pytest.raises(Forbidden, match="command line"):
+        await admin.bootstrap_operator(TenantCreate(id="evil"), KeyCreate(), actor=everything)
+    plain = await admin.create_tenant(TenantCreate(id="acme"), actor=everything)
+    ops = await admin.create_tenant(TenantCreate(id="ops"), actor=Actor.cli(), operator=True)
+    assert [t.id for t in await admin.list_tenants()] == ["acme", "ops"]
+    assert (plain.operator, ops.operator) == (False, True)
+    assert tenant_from_row(ops).operator
+
+
+async def test_bootstrap_reuses_an_operator_tenant_and_refuses_an_ordinary_one(
+    admin: TenantAdmin,
+) -> None:
+    key = KeyCreate(scopes=["operator", "runs:read"])
+    tenant, first, plaintext = await admin.bootstrap_operator(
+        TenantCreate(id="ops", name="Ops"), key, actor=Actor.cli()
+    )
+    _, second, _ = await admin.bootstrap_operator(TenantCreate(id="ops"), key, actor=Actor.cli())
+    await admin.create_tenant(TenantCreate(id="acme"), actor=Actor.cli())
+    with pytest.raises(Conflict, match="not an operator tenant"):
+        await admin.bootstrap_operator(TenantCreate(id="acme"), key, actor=Actor.cli())
+    assert tenant.operator and tenant.name == "Ops" and plaintext.startswith("ahk_")
+    assert first.scopes == second.scopes == ["operator", "runs:read"]
+    assert [k.id for k in await admin.list_keys("ops")] == [first.id, second.id]
+    assert await admin.list_keys("acme") == []
+    records = await admin.audit(limit=10)
+    assert [r.action for r in records] == [
+        "tenant.create",
+        "key.create",
+        "key.create",
+        "tenant.create",
+    ]
+    assert records[-1].changes["operator"] is True
+
+
+async def test_grants_are_bounded_by_the_actor_and_the_tenant(admin: TenantAdmin) -> None:
+    await admin.create_tenant(TenantCreate(id="acme"), actor=Actor.cli())
+    manager = _actor("acme", "keys:admin", "runs:read")
+    with pytest.raises(Forbidden, match="'runs:write'") as info:
+        await admin.create_key("acme", KeyCreate(scopes=["runs:write"]), actor=manager)
+    assert info.value.details == {"scope": "runs:write"}
+    with pytest.raises(Forbidden, match="rate_limit"):
+        await admin.create_key(
+            "acme", KeyCreate(scopes=["runs:read"], rate_limit="5/second"), actor=manager
+        )
+    # Even the command line, which grants anything, puts `operator` only on operator tenants.
+    with pytest.raises(ValidationFailed, match="operator tenant"):
+        await admin.create_key("acme", KeyCreate(scopes=["operator"]), actor=Actor.cli())
+    made, _ = await admin.create_key("acme", KeyCreate(scopes=["runs:read"]), actor=manager)
+    assert [k.id for k in await admin.list_keys("acme")] == [made.id]
+    await admin.create_tenant(TenantCreate(id="beta"), actor=Actor.cli())
+    with pytest.raises(KeyNotFound):  # another tenant's key, for a tenant's own revocation
+        await admin.revoke_key(made.id, actor=_actor("beta", "keys:admin"), tenant_id="beta")
+    assert (await admin.list_keys("acme"))[0].revoked_at is None
+
+
+def test_only_operator_tenants_hold_the_operator_scope() -> None:
+    scopes = ["operator", "runs:read"]
+    assert held_scopes(Tenant("acme"), scopes) == {"runs:read"}
+    assert held_scopes(Tenant("ops", operator=True), scopes) == set(scopes)

@@ -1,4 +1,10 @@
-"""``agenthost tenants ...`` and ``agenthost keys ...``: the admin routes, on the command line."""
+"""``agenthost tenants ...``, ``agenthost keys ...`` and ``agenthost audit``: the operator routes,
+on the command line, by whoever may reach the database.
+
+They open the database and nothing else: no server, no model clients, and the agents module
+only when a tenant's settings name agents (to check the names), so they work while the agents
+cannot even be imported.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +22,17 @@ from rich.table import Table
 
 from agenthost.api.schemas.admin import AuditRecordOut, KeyCreated, KeyOut, TenantOut
 from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
-from agenthost.container import build_container
+from agenthost.container import open_database
 from agenthost.errors import AgentHostError
+from agenthost.models.provider import settings_serve
+from agenthost.registry import AgentRegistry, RegistryError, load_registry
+from agenthost.security.secrets import build_secret_store
+from agenthost.settings import Settings
+from agenthost.store.database import Database
+from agenthost.store.migrate import require_current
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.audit import Actor
+from agenthost.tenancy.principal import Scope
 from agenthost.tenancy.specs import KeyCreate, TenantCreate, TenantUpdate
 
 T = TypeVar("T")
@@ -33,12 +46,17 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def _with_admin(action: Callable[[TenantAdmin], Awaitable[T]]) -> T:
     async def run() -> T:
         # Administration never needs dev mode (nor its tenant, nor its warning).
-        container = build_container(settings_from(dev_mode=False))
+        settings = settings_from(dev_mode=False)
+        secrets = build_secret_store(settings)
         try:
-            await container.start(background=False)
-            return await action(container.admin)
+            db = open_database(settings, secrets)
+            try:
+                await require_current(db)
+                return await action(_admin(settings, db))
+            finally:
+                await db.aclose()
         finally:
-            await container.aclose()
+            secrets.close()
 
     try:
         return asyncio.run(run())
@@ -48,6 +66,24 @@ def _with_admin(action: Callable[[TenantAdmin], Awaitable[T]]) -> T:
         fail(f"{exc.code.value}: {exc.message}", code=1)
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
+
+
+def _admin(settings: Settings, db: Database) -> TenantAdmin:
+    """Tenant administration over ``db``; the agents module is imported only if a tenant's
+    settings name agents, and models are checked against the settings' deployments."""
+    return TenantAdmin(db, lambda: _agents(settings), lambda model: settings_serve(settings, model))
+
+
+def _agents(settings: Settings) -> AgentRegistry:
+    try:
+        return load_registry(settings.agents)
+    except RegistryError:
+        raise
+    except Exception as exc:  # the user's module failed as it was imported
+        raise RegistryError(
+            f"the agents ({settings.agents}) are needed to check the agent names given, and "
+            f"importing them failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 # Fields whose command-line name is not ``--`` + the field name with dashes.
@@ -88,6 +124,7 @@ def _print(rows: list[BaseModel], columns: list[str], as_json: bool) -> None:
 TENANT_COLUMNS = [
     "id",
     "name",
+    "operator",
     "disabled",
     "runs_per_month",
     "tokens_per_run",
@@ -109,9 +146,16 @@ def create_tenant(
     agents: Annotated[
         str | None, typer.Option(help="Comma-separated agents it may use (default: all).")
     ] = None,
+    operator: Annotated[
+        bool,
+        typer.Option(
+            "--operator",
+            help="An operator tenant: its keys may hold the operator scope (every tenant).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a tenant."""
+    """Create a tenant (an operator tenant with --operator)."""
     spec = _spec(
         TenantCreate,
         id=tenant_id,
@@ -122,8 +166,28 @@ def create_tenant(
         rate_limit=rate_limit,
         allowed_agents=None if agents is None else [a.strip() for a in agents.split(",")],
     )
-    row = _with_admin(lambda admin: admin.create_tenant(spec, actor=Actor.cli()))
+    row = _with_admin(lambda admin: admin.create_tenant(spec, actor=Actor.cli(), operator=operator))
     _print([TenantOut.model_validate(row)], TENANT_COLUMNS, as_json)
+
+
+@tenants.command("bootstrap-operator")
+def bootstrap_operator(
+    tenant_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The operator tenant's id.")
+    ] = "ops",
+    name: Annotated[str, typer.Option(help="Display name, if it is created.")] = "Operators",
+    key_name: Annotated[str, typer.Option(help="What the key is for.")] = "operator",
+    expires_in_days: Annotated[float | None, typer.Option(help="Expire after N days.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the operator tenant (unless it exists as one) and a key of it holding every
+    scope, in one go; print the key (the only time it is shown)."""
+    tenant = _spec(TenantCreate, id=tenant_id, name=name)
+    key = _spec(KeyCreate, name=key_name, scopes=list(Scope), expires_at=_expiry(expires_in_days))
+    _, row, plaintext = _with_admin(
+        lambda admin: admin.bootstrap_operator(tenant, key, actor=Actor.cli())
+    )
+    _show_key(KeyCreated.of(row, plaintext), as_json)
 
 
 @tenants.command("list")
@@ -150,25 +214,39 @@ def create_key(
     name: Annotated[str, typer.Option(help="What the key is for.")] = "default",
     scope: Annotated[
         list[str] | None,
-        typer.Option(help="runs:read, runs:write or admin; repeat for several."),
+        typer.Option(
+            help="runs:read, runs:write, keys:admin or operator (operator tenants only); "
+            "repeat for several."
+        ),
     ] = None,
     expires_in_days: Annotated[float | None, typer.Option(help="Expire after N days.")] = None,
     rate_limit: Annotated[str | None, typer.Option(help="e.g. 60/minute.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an API key and print it (the only time it is shown)."""
-    expires = (
-        None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
+    spec = _spec(
+        KeyCreate,
+        name=name,
+        scopes=scope,
+        expires_at=_expiry(expires_in_days),
+        rate_limit=rate_limit,
     )
-    spec = _spec(KeyCreate, name=name, scopes=scope, expires_at=expires, rate_limit=rate_limit)
     row, plaintext = _with_admin(lambda admin: admin.create_key(tenant_id, spec, actor=Actor.cli()))
-    created = KeyCreated(**KeyOut.model_validate(row).model_dump(), key=plaintext)
+    _show_key(KeyCreated.of(row, plaintext), as_json)
+
+
+def _expiry(days: float | None) -> datetime | None:
+    return None if days is None else datetime.now(UTC) + timedelta(days=days)
+
+
+def _show_key(created: KeyCreated, as_json: bool) -> None:
+    """The new key alone on stdout (or all of it as JSON), what it is on stderr."""
     if as_json:
         typer.echo(created.model_dump_json(indent=2))
         return
-    typer.echo(plaintext)
+    typer.echo(created.key)
     Console(stderr=True).print(
-        f"key {created.id} for tenant {tenant_id} (scopes {', '.join(created.scopes)}). "
+        f"key {created.id} for tenant {created.tenant_id} (scopes {', '.join(created.scopes)}). "
         "It is shown only now; store it safely.",
         highlight=False,
     )

@@ -50,6 +50,21 @@ def effective_deployments(settings: Settings) -> list[DeploymentSettings]:
     ]
 
 
+def settings_serve(settings: Settings, model_name: str | None) -> bool:
+    """Whether ``settings`` have a deployment (or the demo model) serving ``model_name``,
+    without building any client (what the provider's :meth:`~AgentHostModelProvider.serves`
+    answers)."""
+    if settings.uses_demo_model:
+        return True
+    name = model_name or settings.default_model
+    return bool(_serving(effective_deployments(settings), name))
+
+
+def _serving(deployments: list[DeploymentSettings], name: str) -> list[DeploymentSettings]:
+    exact = [d for d in deployments if name in d.served_names]
+    return exact or [d for d in deployments if WILDCARD in d.served_names]
+
+
 class AgentHostModelProvider(ModelProvider):
     def __init__(self, settings: Settings, secrets: SecretStore, metrics: Metrics) -> None:
         self._settings = settings
@@ -111,8 +126,7 @@ class AgentHostModelProvider(ModelProvider):
         return model_name or self._settings.default_model
 
     def _deployments_for(self, name: str) -> list[DeploymentSettings]:
-        exact = [d for d in self._deployments if name in d.served_names]
-        return exact or [d for d in self._deployments if WILDCARD in d.served_names]
+        return _serving(self._deployments, name)
 
     def _build(self, name: str) -> Model:
         chosen = self._deployments_for(name)

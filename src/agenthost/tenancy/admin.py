@@ -64,25 +64,28 @@ class TenantAdmin:
         return row
 
     async def bootstrap_operator(
-        self, tenant_id: str, spec: KeyCreate, *, actor: Actor, name: str = "Operators"
+        self, tenant: TenantCreate, key: KeyCreate, *, actor: Actor
     ) -> tuple[TenantRow, ApiKeyRow, str]:
-        """The operator tenant ``tenant_id`` (created unless it exists as one) and a new key of
-        it, in one transaction; refused for an existing tenant that is not an operator."""
-        tenant_spec = TenantCreate(id=tenant_id, name=name)
+        """The operator tenant ``tenant`` (created unless it exists as one) and a new key of
+        it, in one transaction; refused for an existing tenant that is not an operator, and
+        (like every operator tenant) to anyone but the command line."""
+        if actor.scopes is not None:
+            raise Forbidden("operator tenants are created only on the command line")
         try:
             async with self._db.transaction() as tx:
-                row = await tenant_rows.get(tx, tenant_id)
+                row = await tenant_rows.get(tx, tenant.id)
                 if row is None:
-                    row = await _add_tenant(tx, tenant_spec, actor, operator=True)
+                    self._check_references(tenant)
+                    row = await _add_tenant(tx, tenant, actor, operator=True)
                 elif not row.operator:
                     raise Conflict(
-                        f"tenant {tenant_id!r} exists and is not an operator tenant; "
+                        f"tenant {tenant.id!r} exists and is not an operator tenant; "
                         "bootstrap another id"
                     )
-                key, plaintext = _add_key(tx, row, spec, actor)
+                new, plaintext = _add_key(tx, row, key, actor)
         except IntegrityError:
-            raise Conflict(f"tenant {tenant_id!r} was created at the same time") from None
-        return row, key, plaintext
+            raise Conflict(f"tenant {tenant.id!r} was created at the same time") from None
+        return row, new, plaintext
 
     async def list_tenants(self) -> Sequence[TenantRow]:
         async with self._db.transaction(read_only=True) as tx:

@@ -36,12 +36,11 @@ async def list_own_keys(container: ContainerDep, principal: KeysAdminDep) -> Key
     responses=problem_responses(401, 403, 422, 429),
 )
 async def create_own_key(
-    body: KeyCreate, container: ContainerDep, actor: KeysAdminActorDep
+    body: KeyCreate, container: ContainerDep, principal: KeysAdminDep, actor: KeysAdminActorDep
 ) -> KeyCreated:
     """A new key of the caller's tenant, with scopes the caller holds; the response is the only
     time the key is shown."""
-    assert actor.tenant_id is not None  # an authenticated principal's tenant
-    row, plaintext = await container.admin.create_key(actor.tenant_id, body, actor=actor)
+    row, plaintext = await container.admin.create_key(principal.tenant.id, body, actor=actor)
     return KeyCreated.of(row, plaintext)
 
 
@@ -51,10 +50,10 @@ async def create_own_key(
     responses=problem_responses(401, 403, 404, 422, 429),
 )
 async def revoke_own_key(
-    key_id: KeyId, container: ContainerDep, actor: KeysAdminActorDep
+    key_id: KeyId, container: ContainerDep, principal: KeysAdminDep, actor: KeysAdminActorDep
 ) -> KeyOut:
     """Revoke one of the tenant's keys at once; requests with it get 401 from now on."""
-    row = await container.admin.revoke_key(key_id, actor=actor, tenant_id=actor.tenant_id)
+    row = await container.admin.revoke_key(key_id, actor=actor, tenant_id=principal.tenant.id)
     return KeyOut.model_validate(row)
 
 
