@@ -4,9 +4,7 @@ and its events (a SQLite table copy would cascade to them)."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
@@ -14,20 +12,8 @@ from sqlalchemy.engine import Connection
 from agenthost.store.database import Database
 from agenthost.store.migrate import alembic_config, upgrade
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.integration),
-]
 NOW = datetime(2026, 1, 1)  # the columns hold naive UTC
 PREVIOUS = "0004"
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 async def _seed(db: Database) -> None:
