@@ -147,7 +147,8 @@ def close_run(closing: Closing) -> Script[bool]:
     outcome = {
         **closing.outcome,
         "output": JsonValue(closing.outcome["output"]),
-        "steps": JsonValue(closing.outcome["steps"]),
+        # No steps (most runs): SQL NULL, without encoding a JSON null.
+        "steps": None if closing.outcome["steps"] is None else JsonValue(closing.outcome["steps"]),
     }
     written = bool((yield Step(finish, {**run, **outcome})))
     if written and closing.refund:
