@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 
 export const BASE_URL = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-const TIMEOUT_MS = 10_000;
+const TIMEOUT_MS = 20_000;
 
 export async function open() {
   mkdirSync(SHOTS, { recursive: true });
