@@ -1,10 +1,17 @@
 from pathlib import Path
 
 import pytest
-from agents import Agent, function_tool
+from agents import Agent, function_tool, handoff
 
 from agenthost.errors import AgentNotFound
-from agenthost.registry import AgentRegistry, RegistryError, agent_version, load_registry
+from agenthost.registry import (
+    AgentRegistry,
+    RegistryError,
+    agent_version,
+    handoff_names,
+    load_registry,
+    needs_approval,
+)
 from agenthost.security.input import InputPolicy
 
 
@@ -74,3 +81,23 @@ def test_input_policies_are_checked_when_registering() -> None:
     registry.register(Agent(name="b"), input_policy=InputPolicy(strip_html=True))
     assert registry.get("b").policy.input.strip_html
     assert registry.get("b").policy.input.normalization == "NFC"
+
+
+def test_approvals_and_handoffs_are_read_from_the_agent_graph() -> None:
+    @function_tool(needs_approval=True)
+    def refund(order_id: str) -> str:
+        """Refund an order."""
+        return order_id
+
+    @function_tool(needs_approval=lambda *_: False)
+    def maybe(order_id: str) -> str:
+        """Decided per call."""
+        return order_id
+
+    billing = Agent(name="billing", tools=[refund])
+    desk = Agent(name="desk", handoffs=[billing, handoff(Agent(name="weather"))])
+    billing.handoffs.append(desk)  # a cycle ends
+    assert handoff_names(desk) == ["billing", "weather"]
+    assert needs_approval(desk) and needs_approval(billing)
+    assert needs_approval(Agent(name="ask", tools=[maybe]))  # a function may decide: it may
+    assert not needs_approval(Agent(name="calc", tools=[add]))

@@ -150,6 +150,22 @@ def _definition(agent: Agent[Any], seen: frozenset[int]) -> dict[str, Any]:
     }
 
 
+def handoff_names(agent: Agent[Any]) -> list[str]:
+    """The agents ``agent`` may hand off to, by their SDK names."""
+    return [h.name if isinstance(h, Agent) else h.agent_name for h in agent.handoffs]
+
+
+def needs_approval(agent: Agent[Any], _seen: frozenset[int] = frozenset()) -> bool:
+    """Whether a run of ``agent`` may stop for a human's approval: one of its function tools,
+    or of the agents it hands off to, has ``needs_approval`` set (or a function deciding it)."""
+    if id(agent) in _seen:
+        return False
+    seen = _seen | {id(agent)}
+    if any(getattr(tool, "needs_approval", False) is not False for tool in agent.tools):
+        return True
+    return any(needs_approval(h, seen) for h in agent.handoffs if isinstance(h, Agent))
+
+
 def load_registry(target: str) -> AgentRegistry:
     """Import ``module:attribute`` (the working directory is importable, as with uvicorn)."""
     module_name, sep, attribute = target.partition(":")

@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     """Origins allowed by CORS (``https://app.example.com``); empty: no CORS headers, so
     browsers on other origins cannot call the API."""
+    console_enabled: bool | None = None
+    """Serve the web console at ``/console`` (static pages that call the public API with the
+    user's key). None: on unless ``environment`` is production, where it is opt-in."""
     max_header_bytes: int = Field(default=32_768, ge=1024, le=1_048_576)
     """Largest accepted request line plus headers; larger requests get 431."""
     body_timeout_s: float = Field(default=30.0, gt=0)
@@ -470,6 +473,13 @@ class Settings(BaseSettings):
                 f"not on host {self.host!r}"
             )
         return self
+
+    @property
+    def serves_console(self) -> bool:
+        """Whether ``/console`` is served (``console_enabled``, or its default)."""
+        if self.console_enabled is None:
+            return self.environment != "production"
+        return self.console_enabled
 
     @property
     def uses_demo_model(self) -> bool:

@@ -65,3 +65,25 @@ async def test_hostile_identifiers_are_422_not_500(
         method = client.post if path.endswith("/revoke") else client.get
         response = await method(path)
     assert response.status_code == 422, response.text
+
+
+async def test_runs_are_filtered_by_mode_and_time(agenthost_client: Any, registry: Any) -> None:
+    async with agenthost_client(registry) as (client, _app):
+        sync = (await client.post("/v1/agents/echo/runs", json={"input": "a"})).json()
+        streamed = await client.post("/v1/agents/echo/runs", json={"input": "b", "stream": True})
+        stream_id = streamed.headers["x-run-id"]
+        both = (await client.get("/v1/runs")).json()["runs"]
+        middle = both[0]["created_at"]  # the streamed run, the newer one
+
+        async def listed(**params: str) -> list[str]:
+            response = await client.get("/v1/runs", params=params)
+            assert response.status_code == 200, response.text
+            return [run["run_id"] for run in response.json()["runs"]]
+
+        by_mode = await listed(mode="stream"), await listed(mode="sync")
+        by_time = await listed(since=middle), await listed(until=middle)
+        naive = await client.get("/v1/runs", params={"since": "2026-01-01T00:00:00"})
+        bad_mode = await client.get("/v1/runs", params={"mode": "batch"})
+    assert by_mode == ([stream_id], [sync["run_id"]])
+    assert by_time == ([stream_id], [sync["run_id"]])
+    assert naive.status_code == 422 and bad_mode.status_code == 422

@@ -6,8 +6,10 @@ import asyncio
 import json
 from datetime import datetime
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
+from agents import Agent
 
 from tests.api.agents import ToolLog, build_registry
 from tests.api.tenants import run_rows
@@ -150,3 +152,44 @@ async def test_unknown_and_invalid_run_ids(agenthost_client: Any, log: ToolLog) 
     assert missing.status_code == 404 and missing.json()["code"] == "RUN_NOT_FOUND"
     assert too_long.status_code == 422
     assert [e["field"] for e in too_long.json()["errors"]] == ["path.run_id"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for the run records' database: the test's SQLite file, or PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("migrated_postgres")}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_record_keeps_its_tool_calls_handoffs_and_trace(
+    agenthost_client: Any, log: ToolLog, stream: bool, database: dict[str, str]
+) -> None:
+    registry = build_registry(log)
+    orders = registry.get("orders").agent
+    registry.register(Agent(name="desk", instructions="Route the user.", handoffs=[orders]))
+    async with agenthost_client(registry, **database) as (client, _):
+        response = await client.post(
+            "/v1/agents/desk/runs",
+            json={"input": "[[tool:transfer_to_orders {}]] Where is order A-17?", "stream": stream},
+        )
+        assert response.status_code == 200, response.text
+        run_id = response.headers.get("x-run-id") or response.json()["run_id"]
+        record = (await client.get(f"/v1/runs/{run_id}")).json()
+    assert record["status"] == "succeeded" and record["last_agent"] == "orders"
+    steps = [{k: v for k, v in step.items() if v is not None} for step in record["steps"]]
+    at = [step.pop("at_ms") for step in steps]
+    assert steps == [
+        {"type": "handoff", "from_agent": "desk", "to_agent": "orders"},
+        {"type": "tool_called", "agent": "orders", "tool": "lookup_order", "call_id": ANY},
+    ]
+    assert 0 < at[0] <= at[1] <= record["duration_ms"]
+    assert record["trace_id"] == response.headers["x-trace-id"]
+
+
+async def test_a_record_without_tools_has_no_steps(agenthost_client: Any, log: ToolLog) -> None:
+    async with agenthost_client(build_registry(log), tracing_enabled=False) as (client, _):
+        response = await client.post("/v1/agents/echo/runs", json={"input": "hi"})
+        record = (await client.get(f"/v1/runs/{response.json()['run_id']}")).json()
+    assert record["steps"] == [] and record["trace_id"] is None

@@ -48,6 +48,8 @@ async def test_agents_are_listed(agenthost_client: Any, log: ToolLog) -> None:
     agents = {a["name"]: a for a in response.json()["agents"]}
     assert set(agents) == {"echo", "orders", "reports", "ticket"}
     assert agents["echo"]["timeout_s"] == 2 and len(agents["echo"]["version"]) == 16
+    assert agents["orders"]["tools"] == ["lookup_order"] and agents["orders"]["handoffs"] == []
+    assert not any(agent["needs_approval"] for agent in agents.values())
 
 
 async def test_stream_delivers_deltas_then_final(agenthost_client: Any, log: ToolLog) -> None:

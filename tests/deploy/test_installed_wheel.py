@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wheel")
     _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", root / "dist", ".")
     (wheel,) = (root / "dist").glob("agenthost-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {name for name in archive.namelist() if "/console/static/" in name}
+    static = ROOT / "src" / "agenthost" / "console" / "static"
+    shipped = {f"agenthost/{p.relative_to(static.parents[1])}" for p in static.rglob("*.*")}
+    assert packaged == shipped, "the web console's files are not all in the wheel"
     venv.create(root / "venv", with_pip=True)
     bin_dir = root / "venv" / "bin"
     _run(
@@ -112,6 +118,10 @@ async def test_wheel_in_a_fresh_venv_serves_and_works_then_stops_cleanly(
                     return False
 
             await eventually(ready, timeout_s=60)
+            page = await client.get("/console")
+            script = await client.get("/console/static/pages/playground.js")
+            assert page.status_code == script.status_code == 200
+            assert "/console/static/app.js" in page.text and "streamRun" in script.text
             question = {"input": "Where is order w-1 shipping status?"}
             sync = await client.post("/v1/agents/orders/runs", json=question)
             assert sync.status_code == 200, sync.text

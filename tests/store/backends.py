@@ -1,12 +1,14 @@
 """Database fixtures for tests that must hold on SQLite and on PostgreSQL alike.
 
 ``db`` is parametrized over both backends (PostgreSQL runs are integration tests);
-``sqlite_db`` is the test's own migrated SQLite file only.
+``sqlite_db`` is the test's own migrated SQLite file only; ``empty_database`` is the URL of a
+database with no schema yet on either backend (for migration tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +30,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (not migrated): a new SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
@@ -46,4 +57,4 @@ async def sqlite_db() -> AsyncIterator[Database]:
         await database.aclose()
 
 
-__all__ = ["database_url", "db", "sqlite_db"]
+__all__ = ["database_url", "db", "empty_database", "sqlite_db"]

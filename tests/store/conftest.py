@@ -1,3 +1,3 @@
-from tests.store.backends import database_url, db, sqlite_db
+from tests.store.backends import database_url, db, empty_database, sqlite_db
 
-__all__ = ["database_url", "db", "sqlite_db"]
+__all__ = ["database_url", "db", "empty_database", "sqlite_db"]

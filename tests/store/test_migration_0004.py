@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -15,20 +14,6 @@ from sqlalchemy.engine import Connection
 
 from agenthost.store.database import Database
 from agenthost.store.migrate import alembic_config, upgrade
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.integration),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
 
 NOW = datetime(2026, 1, 1)  # the columns hold naive UTC
 KEYS = {

@@ -88,7 +88,7 @@ async def _close(
             "status": "failed", "finished_at": datetime.now(UTC), "duration_ms": 1.5,
             "requests": 1, "input_tokens": 2, "output_tokens": 3, "total_tokens": 5,
             "last_agent": "a", "cached": False, "error_code": "X", "error_message": "m",
-            "output": {"answer": [1, 2]},
+            "output": {"answer": [1, 2]}, "steps": None, "trace_id": None,
         },
         free_slot=True,
         only_if_open=only_if_open,

@@ -39,6 +39,7 @@ from agenthost.api.routes import (
     sessions,
 )
 from agenthost.api.routes.docs import docs_router
+from agenthost.console import console_router
 from agenthost.container import Container, build_container
 from agenthost.registry import AgentRegistry
 from agenthost.settings import Settings, load_settings
@@ -153,4 +154,6 @@ def create_app(
     app.include_router(models.router)
     if not production:
         app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
+    if settings.serves_console:
+        app.include_router(console_router())
     return app

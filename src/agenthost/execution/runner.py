@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from agents import Agent, RunConfig, RunContextWrapper, RunHooks, Runner
+from agents import Agent, RunConfig, RunContextWrapper, RunHooks, Runner, Tool
 from agents.items import ModelResponse, TResponseInputItem
 from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
+from agents.tool_context import ToolContext
 from pydantic_core import to_jsonable_python
 
 from agenthost.errors import TokenLimitExceeded
@@ -76,7 +77,8 @@ def sdk_input(state: RunState) -> str | list[TResponseInputItem]:
 
 
 class UsageHooks(RunHooks[Any]):
-    """Count each completed model call's usage on the run state as it happens.
+    """Count each completed model call's usage on the run state as it happens, and note its
+    tool calls and handoffs (names only) for its record.
 
     The SDK's own total is lost when a run fails or is cancelled; this one is not, so usage
     records keep the tokens of every call that completed (a call interrupted midway reports
@@ -110,6 +112,23 @@ class UsageHooks(RunHooks[Any]):
                     details={"quota": "tokens_per_run", "limit": limit},
                 )
             )
+
+    async def on_tool_start(
+        self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool
+    ) -> None:
+        call_id = context.tool_call_id if isinstance(context, ToolContext) else None
+        step = {"type": "tool_called", "agent": agent.name, "tool": tool.name, "call_id": call_id}
+        self._step(step)
+
+    async def on_handoff(
+        self, context: RunContextWrapper[Any], from_agent: Agent[Any], to_agent: Agent[Any]
+    ) -> None:
+        self._step({"type": "handoff", "from_agent": from_agent.name, "to_agent": to_agent.name})
+
+    def _step(self, step: dict[str, Any]) -> None:
+        state = self._state
+        step["at_ms"] = round(state.elapsed_ms(), 1)
+        state.steps.append(step)
 
 
 def jsonable_output(output: Any) -> Any:

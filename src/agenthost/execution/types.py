@@ -138,6 +138,8 @@ class RunState:
     output: Any = None
     """The JSON-ready final output, once the run succeeded."""
     last_agent: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    """The run's tool calls and handoffs so far, in order (names only), for its record."""
     cached: bool = False
     """The run was answered from the result cache (no model call)."""
     reservation: Reservation | None = None

@@ -105,6 +105,7 @@ class ProgressHooks(UsageHooks):
     async def on_tool_start(
         self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool
     ) -> None:
+        await super().on_tool_start(context, agent, tool)
         if isinstance(context, ToolContext):
             await self._emit(
                 f"tool_called:{context.tool_call_id}",
@@ -134,6 +135,7 @@ class ProgressHooks(UsageHooks):
     async def on_handoff(
         self, context: RunContextWrapper[Any], from_agent: Agent[Any], to_agent: Agent[Any]
     ) -> None:
+        await super().on_handoff(context, from_agent, to_agent)
         await self._emit(
             f"handoff:{self._calls}",
             "handoff",

@@ -135,6 +135,11 @@ class RunRow(Base):
     output: Mapped[Any | None] = mapped_column(JSON)
     cancel_requested_at: Mapped[datetime | None]
     """When a client asked to cancel the (background) run; its process stops it."""
+    steps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The run's tool calls and handoffs in order (names, never arguments), written when it
+    ends; None: it made none (or ended before this was recorded)."""
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    """The OpenTelemetry trace of the run (of its last execution, for a resumed background run)."""
 
 
 class RunEventRow(Base):

@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.sampling import ParentBasedTraceIdRatio
-from opentelemetry.trace import NoOpTracer, Tracer
+from opentelemetry.trace import NoOpTracer, Span, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from agenthost import __version__
@@ -134,5 +134,10 @@ def continued(carrier: Mapping[str, str]) -> Iterator[None]:
 
 def current_trace_id() -> str | None:
     """The current trace id as 32 hex digits, or None outside a (recording or not) trace."""
-    span_context = trace.get_current_span().get_span_context()
+    return trace_id_of(trace.get_current_span())
+
+
+def trace_id_of(span: Span) -> str | None:
+    """``span``'s trace id as 32 hex digits, or None for the invalid span (tracing off)."""
+    span_context = span.get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None

@@ -23,6 +23,7 @@ from agenthost.store.database import Database
 from agenthost.store.repositories import events, quotas, reservations, runs
 from agenthost.store.types import utcnow
 from agenthost.telemetry.metrics import Metrics
+from agenthost.telemetry.tracing import trace_id_of
 
 LEASE_MARGIN_S = 60.0
 """A run's slot and ``running`` record outlive its deadline by this much before they count as
@@ -175,6 +176,8 @@ class Ledger:
             "error_message": state.error_message,
             # A background run's output is read from its record: it is always kept.
             "output": state.output if self._store_content or background else None,
+            "steps": state.steps or None,
+            "trace_id": trace_id_of(state.span),
         }
         closing = reservations.Closing(
             tenant_id=state.tenant_id,

@@ -1,6 +1,7 @@
 """Authentication and rate limiting, before any route runs.
 
-Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document).
+Every path needs an API key except :data:`PUBLIC_PATHS` (probes, metrics, the API document)
+and the web console's static files (which call the API with the user's key).
 Those are rate limited per client IP instead — except the probes, which must answer however
 busy one IP (a load balancer, the kubelet) is. Failed authentications spend the client IP's
 budget of them (``auth_failure_limit``), checked before a key is looked up, so a flood of fake
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthost.api.errors import error_response
 from agenthost.api.middleware.request_id import scope_request_id
+from agenthost.console import is_console_path
 from agenthost.container import Container
 from agenthost.errors import (
     AgentHostError,
@@ -100,7 +102,7 @@ class AuthMiddleware:
         limits = container.rate_limits
         if scope["path"] in PROBES:
             return None
-        if scope["path"] in PUBLIC_PATHS:
+        if scope["path"] in PUBLIC_PATHS or is_console_path(scope["path"]):
             try:
                 return await limits.for_ip(client_ip(scope))
             except DependencyUnavailable:

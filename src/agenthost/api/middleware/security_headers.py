@@ -1,9 +1,12 @@
-"""Defensive response headers for a JSON API. Headers the app set itself are left alone."""
+"""Defensive response headers for a JSON API and the web console. Headers the app set itself
+are left alone."""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agenthost.console import is_console_path
 
 _BASE_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Content-Type-Options", "nosniff"),
@@ -12,10 +15,15 @@ _BASE_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Cross-Origin-Resource-Policy", "same-origin"),
     ("Cache-Control", "no-store"),
-    # Nothing may load or run: API responses are data. The one HTML page (``/docs``) sets
-    # its own policy, which is kept.
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
 )
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+"""Nothing may load or run: API responses are data. ``/docs`` sets its own policy, kept."""
+CONSOLE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+"""The console's pages and files: its own scripts and styles only (no inline script or style,
+no other origin), API calls to this server only."""
 
 
 class SecurityHeadersMiddleware:
@@ -36,6 +44,8 @@ class SecurityHeadersMiddleware:
 
     def _headers_for(self, scope: Scope) -> list[tuple[str, str]]:
         headers = list(_BASE_HEADERS)
+        console = is_console_path(scope["path"])
+        headers.append(("Content-Security-Policy", CONSOLE_POLICY if console else API_POLICY))
         if scope.get("scheme") == "https":
             headers.append(("Strict-Transport-Security", self.hsts))
         return headers

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 
 from agenthost.api.deps import ContainerDep, RunsReader
 from agenthost.api.schemas.problem import problem_responses
@@ -16,8 +17,10 @@ from agenthost.api.schemas.records import (
     MonthlyQuotaOut,
     RunError,
     RunList,
+    RunMode,
     RunRecord,
     RunStatus,
+    RunStep,
     UsageLineOut,
     UsageOutReport,
 )
@@ -65,6 +68,8 @@ def run_record(row: RunRow) -> RunRecord:
         input=row.input,
         output=row.output,
         cancel_requested=row.cancel_requested_at is not None,
+        steps=[RunStep.model_validate(step) for step in row.steps or ()],
+        trace_id=row.trace_id,
     )
 
 
@@ -94,6 +99,13 @@ async def list_runs(
     ] = None,
     agent: Annotated[str | None, Query(pattern=NAME_PATTERN.pattern)] = None,
     status: Annotated[RunStatus | None, Query()] = None,
+    mode: Annotated[RunMode | None, Query()] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only runs created at or after this moment.")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="Only runs created before this moment.")
+    ] = None,
 ) -> RunList:
     """The caller's tenant's runs, newest first (needs `runs:read`)."""
     async with container.db.transaction(read_only=True) as tx:
@@ -104,6 +116,9 @@ async def list_runs(
             after=None if cursor is None else _after(cursor),
             agent=agent,
             status=status,
+            mode=mode,
+            since=since,
+            until=until,
         )
     return RunList(
         runs=[run_record(row) for row in rows],

@@ -22,6 +22,7 @@ from agenthost.api.sse import sse_response
 from agenthost.container import Container
 from agenthost.execution.admission import run_limits
 from agenthost.execution.types import RunRequest
+from agenthost.registry import handoff_names, needs_approval
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -53,6 +54,9 @@ async def list_agents(container: ContainerDep, principal: PrincipalDep) -> Agent
                 max_turns=limits.max_turns,
                 tokens_per_run=limits.token_limit,
                 cacheable=entry.policy.cacheable,
+                tools=[tool.name for tool in entry.agent.tools],
+                handoffs=handoff_names(entry.agent),
+                needs_approval=needs_approval(entry.agent),
             )
         )
     return AgentList(agents=agents)

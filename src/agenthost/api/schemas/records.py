@@ -16,13 +16,26 @@ class RunError(BaseModel):
 
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+RunMode = Literal["sync", "stream", "background"]
+
+
+class RunStep(BaseModel):
+    """A tool call or handoff of the run, by name (arguments and results are not kept)."""
+
+    type: Literal["tool_called", "handoff"]
+    at_ms: float = Field(description="Milliseconds after the run started.")
+    agent: str | None = Field(default=None, description="`tool_called`: the calling agent.")
+    tool: str | None = Field(default=None, description="`tool_called`: the tool's name.")
+    call_id: str | None = Field(default=None, description="`tool_called`: the call's id.")
+    from_agent: str | None = Field(default=None, description="`handoff`: the agent handing off.")
+    to_agent: str | None = Field(default=None, description="`handoff`: the agent taking over.")
 
 
 class RunRecord(BaseModel):
     run_id: str
     agent: str
     status: RunStatus
-    mode: Literal["sync", "stream", "background"]
+    mode: RunMode
     session_id: str | None
     request_id: str | None
     metadata: dict[str, str]
@@ -39,6 +52,13 @@ class RunRecord(BaseModel):
     )
     cancel_requested: bool = Field(
         default=False, description="A cancel was asked for; the run stops at once."
+    )
+    steps: list[RunStep] = Field(
+        default_factory=list,
+        description="The run's tool calls and handoffs in order, recorded when it ends.",
+    )
+    trace_id: str | None = Field(
+        default=None, description="The run's OpenTelemetry trace id (null: tracing off)."
     )
 
 

@@ -176,6 +176,13 @@ class AgentOut(BaseModel):
     max_turns: int
     tokens_per_run: int | None = Field(description="The caller's token limit per run.")
     cacheable: bool
+    tools: list[str] = Field(description="The agent's tools, by name.")
+    handoffs: list[str] = Field(description="The agents it may hand off to, by name.")
+    needs_approval: bool = Field(
+        description="A function tool of the agent (or of an agent it hands off to) has "
+        "`needs_approval` set: it asks for a human's approval (agenthost has no approvals API "
+        "yet)."
+    )
 
 
 class AgentList(BaseModel):

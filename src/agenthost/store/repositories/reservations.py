@@ -60,7 +60,8 @@ INSERT_RUN = Statement(
 )
 OUTCOME_COLUMNS = (
     "status", "finished_at", "duration_ms", "requests", "input_tokens", "output_tokens",
-    "total_tokens", "last_agent", "cached", "error_code", "error_message", "output",
+    "total_tokens", "last_agent", "cached", "error_code", "error_message", "output", "steps",
+    "trace_id",
 )  # fmt: skip
 _FINISH = (
     f"UPDATE runs SET {', '.join(f'{column} = :{column}' for column in OUTCOME_COLUMNS)} "  # noqa: S608
@@ -127,7 +128,8 @@ class Closing:
     run_id: str
     period: str
     outcome: dict[str, Any]
-    """The outcome's columns (``OUTCOME_COLUMNS``); ``output`` is a JSON document or None."""
+    """The outcome's columns (``OUTCOME_COLUMNS``); ``output`` and ``steps`` are JSON
+    documents or None."""
     free_slot: bool
     only_if_open: bool
     """Write the outcome only while the record is still queued or running."""
@@ -142,7 +144,12 @@ def close_run(closing: Closing) -> Script[bool]:
     if closing.free_slot:
         yield Step(FREE_SLOT, run)
     finish = FINISH_OPEN_RUN if closing.only_if_open else FINISH_RUN
-    outcome = {**closing.outcome, "output": JsonValue(closing.outcome["output"])}
+    outcome = {
+        **closing.outcome,
+        "output": JsonValue(closing.outcome["output"]),
+        # No steps (most runs): SQL NULL, without encoding a JSON null.
+        "steps": None if closing.outcome["steps"] is None else JsonValue(closing.outcome["steps"]),
+    }
     written = bool((yield Step(finish, {**run, **outcome})))
     if written and closing.refund:
         yield Step(UNCOUNT_RUN, {"tenant_id": closing.tenant_id, "period": closing.period})

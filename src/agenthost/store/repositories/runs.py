@@ -131,8 +131,12 @@ async def page(
     after: tuple[datetime, str] | None = None,
     agent: str | None = None,
     status: str | None = None,
+    mode: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Sequence[RunRow]:
-    """The tenant's runs, newest first, continuing after the (created_at, id) of ``after``."""
+    """The tenant's runs, newest first, continuing after the (created_at, id) of ``after``;
+    only those created in [``since``, ``until``) when given."""
     statement = select(RunRow).where(RunRow.tenant_id == tenant_id)
     if after is not None:
         created, run_id = after
@@ -146,6 +150,12 @@ async def page(
         statement = statement.where(RunRow.agent == agent)
     if status is not None:
         statement = statement.where(RunRow.status == status)
+    if mode is not None:
+        statement = statement.where(RunRow.mode == mode)
+    if since is not None:
+        statement = statement.where(RunRow.created_at >= since)
+    if until is not None:
+        statement = statement.where(RunRow.created_at < until)
     statement = statement.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit)
     return (await tx.scalars(statement)).all()
 
