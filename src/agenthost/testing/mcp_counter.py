@@ -2,8 +2,9 @@
 
 ``python -m agenthost.testing.mcp_counter`` serves over stdio;
 ``--transport http --port N`` over streamable HTTP on 127.0.0.1 (``/mcp``). Every call of a tool
-appends one JSON line to the file named by ``--calls`` (or ``MCP_COUNTER_CALLS``), so a test
-can count calls across restarts of the server and of agenthost.
+appends a JSON line to the file named by ``--calls`` (or ``MCP_COUNTER_CALLS``) when it starts
+and one when it is done, so a test can count calls across restarts of the server and of
+agenthost.
 
 Tools:
 
@@ -20,6 +21,7 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -31,33 +33,38 @@ def build_server(calls: Path | None) -> MCPServer:
     server = MCPServer("counter")
     totals: Counter[str] = Counter()
 
-    def record(tool: str, door: str) -> int:
-        totals[door] += 1
+    def record(tool: str, door: str, phase: str) -> None:
         if calls is not None:
             with calls.open("a") as log:
-                line = {"tool": tool, "door": door, "pid": os.getpid(), "at": time.time()}
-                log.write(json.dumps(line) + "\n")
-        return totals[door]
+                line = {"tool": tool, "door": door, "phase": phase, "pid": os.getpid()}
+                log.write(json.dumps({**line, "at": time.time()}) + "\n")
 
     @server.tool()
     async def count_visitors(door: str) -> str:
         """Count one more visitor at a door and tell the door's total."""
-        return f"door {door}: {record('count_visitors', door)} visitors"
+        record("count_visitors", door, "start")
+        totals[door] += 1
+        record("count_visitors", door, "done")
+        return f"door {door}: {totals[door]} visitors"
 
     @server.tool()
     async def slow_count(door: str, delay_ms: int) -> str:
         """Count one more visitor at a door, slowly (after delay_ms milliseconds)."""
+        record("slow_count", door, "start")
         await asyncio.sleep(delay_ms / 1000)
-        return f"door {door}: {record('slow_count', door)} visitors (slowly)"
+        totals[door] += 1
+        record("slow_count", door, "done")
+        return f"door {door}: {totals[door]} visitors (slowly)"
 
     return server
 
 
-def recorded_calls(path: Path) -> list[dict[str, object]]:
-    """The calls recorded in ``path`` so far (none if it does not exist)."""
+def recorded_calls(path: Path, phase: str = "done") -> list[dict[str, Any]]:
+    """The calls recorded in ``path`` so far that reached ``phase`` (``start`` or ``done``)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [line for line in lines if line["phase"] == phase]
 
 
 def main(argv: list[str] | None = None) -> None:
