@@ -45,13 +45,18 @@ class HttpCounter:
             params={"url": self.url}, name=name, client_session_timeout_seconds=30
         )
 
-    async def start(self) -> None:
+    def spawn(self) -> None:
         command = [sys.executable, "-m", MODULE, "--transport", "http"]
-        self.process = subprocess.Popen(  # noqa: S603 (this interpreter, our module)
+        self.process = subprocess.Popen(
             [*command, "--port", str(self.port), "--calls", str(self.calls)],
             cwd=ROOT,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    async def start(self) -> None:
+        """Spawn the server; return once it listens."""
+        self.spawn()
 
         def listening() -> bool:
             assert self.process is not None and self.process.poll() is None, "counter exited"

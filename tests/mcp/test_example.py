@@ -11,7 +11,9 @@ async def test_the_library_example_finds_a_book_through_its_mcp_server(
     agenthost_client: Any,
 ) -> None:
     async with agenthost_client(registry) as (client, _):
-        response = await client.post("/v1/agents/library/runs", json={"input": "Find the book Dune"})
+        response = await client.post(
+            "/v1/agents/library/runs", json={"input": "Find the book Dune"}
+        )
         ready = await client.get("/ready")
     assert response.status_code == 200, response.text
     assert response.json()["output"] == (

@@ -65,9 +65,7 @@ async def test_a_killed_server_fails_calls_fast_and_is_reconnected(
     http_counter: HttpCounter,
 ) -> None:
     metrics = Metrics()
-    server = ManagedMCPServer(
-        http_counter.client(), required=True, settings=FAST, metrics=metrics
-    )
+    server = ManagedMCPServer(http_counter.client(), required=True, settings=FAST, metrics=metrics)
     await server.start()
     try:
         await server.list_tools()
