@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -59,6 +60,9 @@ async def test_concurrent_calls_share_one_stdio_connection(tmp_path: Path) -> No
     assert _sample(metrics, "agenthost_mcp_call_duration_seconds_count", server="counter") == 10
     assert server.state is State.CLOSED
     assert _sample(metrics, "agenthost_mcp_server_up", server="counter") == 0
+    (pid,) = {call["pid"] for call in recorded_calls(calls)}
+    with pytest.raises(ProcessLookupError):  # closing ended the server's process
+        os.kill(pid, 0)
 
 
 async def test_a_killed_server_fails_calls_fast_and_is_reconnected(

@@ -35,15 +35,17 @@ async def test_runs_call_the_tools_of_a_shared_server_over_one_connection(
     async with agenthost_client(_registry(stdio_server(calls)), **FAST) as (client, _):
         first = await client.post("/v1/agents/door/runs", json={"input": COUNT})
         second = await client.post("/v1/agents/hall/runs", json={"input": COUNT})
+        streamed = await client.post("/v1/agents/door/runs", json={"input": COUNT, "stream": True})
         ready = await client.get("/ready")
         metrics = (await client.get("/metrics")).text
     assert first.status_code == 200, first.text
     assert first.json()["output"] == "Result: door north: 1 visitors"
     assert second.json()["output"] == "Result: door north: 2 visitors"  # the same server
+    assert "event: tool_called" in streamed.text and "door north: 3 visitors" in streamed.text
     assert len({call["pid"] for call in recorded_calls(calls)}) == 1
     assert ready.status_code == 200 and ready.json()["checks"]["mcp:counter"] == "ok"
     assert (
-        'agenthost_mcp_calls_total{outcome="ok",server="counter",tool="count_visitors"} 2.0'
+        'agenthost_mcp_calls_total{outcome="ok",server="counter",tool="count_visitors"} 3.0'
         in metrics
     )
     assert 'agenthost_mcp_server_up{server="counter"} 1.0' in metrics

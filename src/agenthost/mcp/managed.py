@@ -190,7 +190,9 @@ class ManagedMCPServer(MCPServer):
             try:
                 async with asyncio.timeout(self._settings.mcp_connect_timeout_s):
                     await self.inner.connect()  # type: ignore[no-untyped-call]
-            except Exception as exc:
+            except (Exception, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError) and _cancelled_from_outside():
+                    raise
                 self._metrics.mcp_connects.labels(self.label, "error").inc()
                 self._set_down(exc)
                 self._attempted.set()
@@ -296,10 +298,16 @@ def _connection_lost(exc: BaseException) -> bool:
     """Whether ``exc`` says the connection is gone (not that the server refused a request)."""
     if isinstance(exc, MCPError):
         return exc.code == CONNECTION_CLOSED
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(exc, TimeoutError | ConnectionError | OSError):
+    if isinstance(exc, OSError):  # connection errors and timeouts among them
         return True
+    cause = exc.__cause__ or exc.__context__
     return cause is not None and _connection_lost(cause)
+
+
+def _cancelled_from_outside() -> bool:
+    """Whether this task was cancelled (rather than the MCP client cancelling itself)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _is_error(result: Any) -> bool:
