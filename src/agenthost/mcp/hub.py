@@ -31,7 +31,7 @@ class MCPServers:
         self._servers: dict[int, ManagedMCPServer] = {}
         labels: dict[str, MCPServer] = {}
         for agent in registry.reachable_agents():
-            managed = []
+            managed: list[MCPServer] = []
             for server in agent.mcp_servers:
                 inner = server.inner if isinstance(server, ManagedMCPServer) else server
                 entry = self._servers.get(id(inner))
@@ -50,7 +50,7 @@ class MCPServers:
                     self._servers[id(inner)] = entry
                 managed.append(entry)
             if managed:
-                agent.mcp_servers = list(managed)
+                agent.mcp_servers = managed
 
     def __iter__(self) -> Iterator[ManagedMCPServer]:
         return iter(self._servers.values())

@@ -217,6 +217,8 @@ class ManagedMCPServer(MCPServer):
             await self._wait(self._settings.mcp_ping_interval_s, self._check_now)
             if self._closing.is_set() or not await self._alive():
                 return
+            if self.state is not State.UP:  # a call's error was a false alarm
+                self._set_up()
 
     async def _alive(self) -> bool:
         """The server answers (any answer: a server may not implement ``ping``)."""
