@@ -1,7 +1,10 @@
-"""A background run's completed MCP tool call is not made again when the run is resumed."""
+"""A background run's completed MCP tool call is not made again when the run is resumed; a
+server stopped by SIGTERM closes its MCP connection (the stdio server's process ends)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 from pathlib import Path
 
@@ -56,7 +59,16 @@ async def test_a_resumed_run_does_not_call_its_mcp_tool_again(
 
         await eventually(finished, timeout_s=60)
         record = (await client.get(location)).json()
+        started_calls = len(recorded_calls(calls, "start"))
+        west = QUESTION.replace("east", "west")
+        again = await client.post("/v1/agents/door/runs", json={"input": west})
+    restarted.send_signal(signal.SIGTERM)  # drains, then closes the MCP server's connection
+    assert await asyncio.to_thread(restarted.wait, 30) == 0
     assert record["status"] == "succeeded", record
     assert record["output"] == "Result: door east: 1 visitors"
-    assert len(recorded_calls(calls, "start")) == 1, "the MCP tool was called again"
+    assert started_calls == 1, "the MCP tool was called again"
     assert set(mock_llm.stats()["completed_calls"].values()) == {1}
+    assert again.json()["output"] == "Result: door west: 1 visitors"
+    child = recorded_calls(calls)[-1]["pid"]
+    with pytest.raises(ProcessLookupError):  # the MCP server's process ended with agenthost's
+        os.kill(child, 0)
