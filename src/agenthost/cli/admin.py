@@ -35,7 +35,7 @@ def _with_admin(action: Callable[[TenantAdmin], Awaitable[T]]) -> T:
         # Administration never needs dev mode (nor its tenant, nor its warning).
         container = build_container(settings_from(dev_mode=False))
         try:
-            await container.start(background=False)
+            await container.start(background=False, mcp=False)  # runs no agent
             return await action(container.admin)
         finally:
             await container.aclose()
