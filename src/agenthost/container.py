@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents import Agent, set_tracing_export_api_key
+from agents import set_tracing_export_api_key
 from pydantic import SecretStr
 from redis.asyncio import ConnectionPool
 
@@ -24,6 +24,7 @@ from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.runner import AgentRunner
 from agenthost.execution.settlement import Settlement
 from agenthost.jobs.service import BackgroundRuns
+from agenthost.mcp.hub import MCPServers
 from agenthost.models.provider import AgentHostModelProvider
 from agenthost.registry import AgentRegistry, load_registry
 from agenthost.security.secrets import SecretStore, build_secret_store
@@ -64,6 +65,8 @@ class Container:
     """Durable background runs; None when the ``background_runs`` setting is off."""
     tracing: Tracing
     metrics: Metrics
+    mcp: MCPServers
+    """The agents' MCP servers, one connection each per process."""
 
     def background_runs(self) -> BackgroundRuns:
         """The background-run service; 501 when the ``background_runs`` setting is off."""
@@ -73,15 +76,18 @@ class Container:
             )
         return self.background
 
-    async def start(self, *, background: bool = True) -> None:
+    async def start(self, *, background: bool = True, mcp: bool = True) -> None:
         """Check what needs the network: the schema is current; dev mode's tenant exists;
-        a Redis that cannot be reached is logged (how requests fare is a setting). Then start
-        background runs (DBOS), unless ``background`` is false (a configuration check)."""
+        a Redis that cannot be reached is logged (how requests fare is a setting). Then connect
+        the MCP servers (unless ``mcp`` is false) and start background runs (DBOS), unless
+        ``background`` is false (a configuration check)."""
         await require_current(self.db)
         await self.db.scripts.start()
         await self.authenticator.start()
         if self.rate_limits.backend == "redis":
             await self.rate_limits.check_storage()
+        if mcp:
+            await self.mcp.start()
         if background and self.background is not None:
             await self.background.start()
         else:
@@ -90,6 +96,7 @@ class Container:
     async def aclose(self) -> None:
         if self.background is not None:
             await self.background.stop()
+        await self.mcp.aclose()
         await self.provider.aclose()
         await self.db.aclose()
         if self.redis_pool is not None:
@@ -221,6 +228,7 @@ def _build(
         background=background,
         tracing=tracing,
         metrics=metrics,
+        mcp=MCPServers(registry, settings, metrics),
     )
 
 
@@ -270,13 +278,6 @@ def startup_warnings(settings: Settings) -> list[str]:
 
 def _model_names(registry: AgentRegistry) -> Iterator[str | None]:
     """Model names of every registered agent and every agent reachable by handoff."""
-    seen: set[int] = set()
-    stack: list[Agent[Any]] = [entry.agent for entry in registry]
-    while stack:
-        agent = stack.pop()
-        if id(agent) in seen:
-            continue
-        seen.add(id(agent))
+    for agent in registry.reachable_agents():
         if agent.model is None or isinstance(agent.model, str):
             yield agent.model
-        stack.extend(h for h in agent.handoffs if isinstance(h, Agent))

@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     SHUTTING_DOWN = "SHUTTING_DOWN"
     OVERLOADED = "OVERLOADED"
     DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
+    MCP_SERVER_UNAVAILABLE = "MCP_SERVER_UNAVAILABLE"
     NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     INTERNAL = "INTERNAL"
 
@@ -187,6 +188,17 @@ class DependencyUnavailable(AgentHostError):
         ErrorCode.DEPENDENCY_UNAVAILABLE,
         503,
         "A service agenthost depends on is unavailable",
+        True,
+    )
+
+
+class MCPServerUnavailable(AgentHostError):
+    """An MCP server an agent needs is not connected (agenthost is reconnecting to it)."""
+
+    code, status, title, retriable = (
+        ErrorCode.MCP_SERVER_UNAVAILABLE,
+        503,
+        "An MCP server the agent needs is unavailable",
         True,
     )
 

@@ -5,6 +5,7 @@ Users build one in their own module and point agenthost at it
 
     registry = AgentRegistry()
     registry.register(support_agent, name="support", timeout_s=30, cacheable=True)
+    registry.set_mcp_policy(docs_server, required=False)   # an MCP server that only degrades
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agents import Agent
+from agents.mcp import MCPServer
 from agents.models.interface import Model
 
 from agenthost.errors import AgentNotFound
@@ -51,6 +53,15 @@ class AgentPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class MCPPolicy:
+    """How agenthost treats one MCP server (see :mod:`agenthost.mcp`)."""
+
+    required: bool = True
+    """While it is down the process is not ready and runs of agents using it fail
+    (``MCP_SERVER_UNAVAILABLE``); if False its tools are only left out meanwhile."""
+
+
+@dataclass(frozen=True, slots=True)
 class RegisteredAgent:
     name: str
     agent: Agent[Any]
@@ -64,6 +75,7 @@ class AgentRegistry:
 
     def __init__(self) -> None:
         self._entries: dict[str, RegisteredAgent] = {}
+        self._mcp_policies: dict[int, tuple[MCPServer, MCPPolicy]] = {}
 
     def register(
         self,
@@ -107,6 +119,28 @@ class AgentRegistry:
         self._entries[key] = RegisteredAgent(key, agent, policy, agent_version(agent))
         return agent
 
+    def set_mcp_policy(self, server: MCPServer, *, required: bool = True) -> MCPServer:
+        """Say how ``server`` (an object in some agent's ``mcp_servers``) is treated; servers
+        without a policy are required. Returns the server."""
+        self._mcp_policies[id(server)] = (server, MCPPolicy(required=required))
+        return server
+
+    def mcp_policy(self, server: MCPServer) -> MCPPolicy:
+        entry = self._mcp_policies.get(id(server))
+        return entry[1] if entry is not None and entry[0] is server else MCPPolicy()
+
+    def reachable_agents(self) -> Iterator[Agent[Any]]:
+        """Every registered agent and every agent reachable from one by handoff, once each."""
+        seen: set[int] = set()
+        stack: list[Agent[Any]] = [entry.agent for entry in self]
+        while stack:
+            agent = stack.pop()
+            if id(agent) in seen:
+                continue
+            seen.add(id(agent))
+            yield agent
+            stack.extend(h for h in agent.handoffs if isinstance(h, Agent))
+
     def get(self, name: str) -> RegisteredAgent:
         try:
             return self._entries[name]
@@ -135,7 +169,7 @@ def _definition(agent: Agent[Any], seen: frozenset[int]) -> dict[str, Any]:
         return {"name": agent.name}
     seen = seen | {id(agent)}
     model = agent.model
-    return {
+    definition: dict[str, Any] = {
         "name": agent.name,
         "instructions": agent.instructions if isinstance(agent.instructions, str) else "<fn>",
         "model": type(model).__qualname__ if isinstance(model, Model) else model,
@@ -148,6 +182,9 @@ def _definition(agent: Agent[Any], seen: frozenset[int]) -> dict[str, Any]:
         "guardrails": [g.get_name() for g in agent.input_guardrails]
         + [g.get_name() for g in agent.output_guardrails],
     }
+    if agent.mcp_servers:  # only then, so that the versions of other agents stay as they were
+        definition["mcp_servers"] = [server.name for server in agent.mcp_servers]
+    return definition
 
 
 def handoff_names(agent: Agent[Any]) -> list[str]:

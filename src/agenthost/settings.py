@@ -375,6 +375,19 @@ class Settings(BaseSettings):
     """Deliver webhooks to loopback, private and link-local addresses (off: refused, so that
     tenants cannot reach the internal network through the server)."""
 
+    # --- MCP servers (agenthost.mcp) ----------------------------------------------------
+    mcp_connect_timeout_s: float = Field(default=10.0, gt=0)
+    """Longest wait for one connection attempt to an MCP server (start-up waits for the first)."""
+    mcp_reconnect_base_s: float = Field(default=0.5, gt=0)
+    """Wait before reconnecting to an MCP server that dropped; doubled after each failure."""
+    mcp_reconnect_max_s: float = Field(default=30.0, gt=0)
+    """Longest wait between two attempts to reconnect to an MCP server."""
+    mcp_ping_interval_s: float = Field(default=5.0, gt=0)
+    """How often a connected MCP server is pinged, to notice that it dropped (a call that
+    loses its connection checks at once)."""
+    mcp_close_timeout_s: float = Field(default=5.0, gt=0)
+    """Longest wait for the MCP connections to close on shutdown."""
+
     # --- models --------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("AGENTHOST_OPENAI_API_KEY", "OPENAI_API_KEY")

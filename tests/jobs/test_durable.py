@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agents import Agent, FunctionTool, function_tool
+from agents.mcp import MCPServerStdio
 
 from agenthost.jobs.durable import durable_agent
 
@@ -25,3 +26,13 @@ def test_handoff_cycles_are_copied_once_each() -> None:
         assert isinstance(tool, FunctionTool)
         assert tool.on_invoke_tool is not lookup.on_invoke_tool
     assert triage.tools == [lookup] and triage.handoffs == [billing]  # originals untouched
+
+
+def test_mcp_tools_of_a_durable_copy_are_wrapped_and_clones_keep_it() -> None:
+    server = MCPServerStdio(params={"command": "true"}, name="counter")
+    agent = Agent(name="door", mcp_servers=[server])
+    copy = durable_agent(agent, {})
+    assert type(copy).get_mcp_tools is not Agent.get_mcp_tools
+    assert type(copy.clone()) is type(copy)  # the per-run copy wraps them too
+    assert type(agent) is Agent and copy.mcp_servers == [server]
+    assert type(durable_agent(Agent(name="plain"), {})) is Agent  # no MCP: left as it was

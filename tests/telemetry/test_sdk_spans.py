@@ -5,12 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from agents.tracing.span_data import CustomSpanData
+from agents.tracing.span_data import CustomSpanData, FunctionSpanData
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agenthost.telemetry.sdk_spans import OpenTelemetryProcessor, run_tracer_bound
+from agenthost.telemetry.sdk_spans import OpenTelemetryProcessor, run_tracer_bound, span_attributes
 
 
 def _trace(trace_id: str) -> Any:
@@ -46,3 +46,13 @@ def test_a_trace_ending_ends_only_its_own_open_spans() -> None:
     assert {span.name for span in exporter.get_finished_spans()} == {"a", "a.child", "b"}
     processor.shutdown()
     assert len(exporter.get_finished_spans()) == 3
+
+
+def test_a_tool_span_of_an_mcp_server_names_the_server() -> None:
+    mcp_call = FunctionSpanData(name="count_visitors", input="{}", output=None)
+    mcp_call.mcp_data = {"server": "counter"}
+    attributes = span_attributes(mcp_call, content=False)
+    assert attributes["gen_ai.tool.name"] == "count_visitors"
+    assert attributes["agents.mcp.server"] == "counter"
+    plain = span_attributes(FunctionSpanData(name="lookup", input="{}", output=None), content=False)
+    assert "agents.mcp.server" not in plain

@@ -159,7 +159,7 @@ async def preflight(settings: Settings) -> None:
     container = build_container(settings)
     try:
         background = container.background
-        await container.start(background=False)
+        await container.start(background=False, mcp=False)
         if background is not None and settings.workers == 1:
             await background.check_identity()
     finally:

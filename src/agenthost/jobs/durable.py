@@ -8,6 +8,10 @@ DBOS numbers steps in the order they start, and replay must see the same order. 
 of one run are sequential; the tool calls a model response asks for run concurrently, so their
 step numbers are reserved, in the response's order, as soon as the response arrives.
 
+Tools of MCP servers are steps too: the SDK makes them anew from the servers' tool lists on
+every turn, so the durable copy of an agent wraps them as it gets them (``get_mcp_tools``).
+Listing tools is not a step (it has no side effects; a resumed run lists them afresh).
+
 The wrappers here are ours rather than the ``dbos-openai-agents`` package's: that package
 replaces the run's model provider (ours routes, retries and breaks circuits per deployment)
 and leaves tool calls outside steps, so a resumed run would call its tools again.
@@ -22,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from agents import Agent, FunctionTool, Handoff, RunHooks
+from agents import Agent, FunctionTool, Handoff, RunContextWrapper, RunHooks, Tool
 from agents.items import ModelResponse, TResponseStreamEvent
 from agents.models.interface import Model, ModelProvider
 from agents.tool_context import ToolContext
@@ -40,6 +44,7 @@ T = TypeVar("T")
 @dataclass(slots=True)
 class _DurableRun:
     state: RunState
+    options: StepOptions
     tool_steps: dict[str, StepReservation] = field(default_factory=dict)
     """Step numbers reserved for the tool calls of the latest model response, by call id."""
 
@@ -48,8 +53,8 @@ _current: ContextVar[_DurableRun | None] = ContextVar("agenthost_durable_run", d
 
 
 @contextmanager
-def _durable_run(state: RunState) -> Iterator[None]:
-    token = _current.set(_DurableRun(state))
+def _durable_run(state: RunState, options: StepOptions) -> Iterator[None]:
+    token = _current.set(_DurableRun(state, options))
     try:
         yield
     finally:
@@ -123,11 +128,38 @@ def _durable_tool(tool: FunctionTool, options: StepOptions) -> FunctionTool:
     return dataclasses.replace(tool, on_invoke_tool=durable_invoke)
 
 
+class _DurableMCPAgent(Agent[Any]):
+    """An agent whose MCP tools run as steps (inside a durable run)."""
+
+    async def get_mcp_tools(self, run_context: RunContextWrapper[Any]) -> list[Tool]:
+        tools = await super().get_mcp_tools(run_context)
+        run = _current.get()
+        if run is None:
+            return tools
+        return [
+            _durable_tool(tool, run.options) if isinstance(tool, FunctionTool) else tool
+            for tool in tools
+        ]
+
+
+def _with_durable_mcp_tools(agent: Agent[Any]) -> None:
+    """Make ``agent`` (a fresh copy) wrap its MCP tools: its class becomes a subclass of its
+    own with :class:`_DurableMCPAgent` first (copies made by ``clone`` keep the class)."""
+    kind = type(agent)
+    if issubclass(kind, _DurableMCPAgent):
+        return
+    agent.__class__ = (
+        _DurableMCPAgent
+        if kind is Agent
+        else type(f"Durable{kind.__name__}", (_DurableMCPAgent, kind), {})
+    )
+
+
 def durable_agent(
     agent: Agent[Any], options: StepOptions, done: dict[int, Agent[Any]] | None = None
 ) -> Agent[Any]:
     """A copy of ``agent`` (and of the agents it hands off to, cycles included) whose function
-    tools and own model instance (if it has one) run as steps."""
+    tools, MCP tools and own model instance (if it has one) run as steps."""
     done = {} if done is None else done
     if id(agent) in done:
         return done[id(agent)]
@@ -140,6 +172,8 @@ def durable_agent(
     if isinstance(agent.model, Model):
         changes["model"] = DurableModel(agent.model)
     copy = done[id(agent)] = agent.clone(**changes)
+    if agent.mcp_servers:
+        _with_durable_mcp_tools(copy)
     copy.handoffs = [_durable_handoff(handoff, options, done) for handoff in agent.handoffs]
     return copy
 
@@ -172,7 +206,7 @@ class DurableRunner(AgentRunner):
         self._agents: dict[str, Agent[Any]] = {}
 
     async def run(self, state: RunState) -> Any:
-        with _durable_run(state):
+        with _durable_run(state, self.step_options):
             return await super().run(state)
 
     def agent(self, state: RunState) -> Agent[Any]:

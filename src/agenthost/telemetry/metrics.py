@@ -1,8 +1,9 @@
 """Prometheus metrics: every metric agenthost exports, built once per process into the container.
 
-Label values are bounded: agent, tenant, deployment and model names come from configuration,
-``status``/``code``/``kind`` from fixed sets, ``route`` is the route template. No run ids, no
-free text.
+Label values are bounded: agent, tenant, deployment, model and MCP server names come from
+configuration, MCP tool names from each server's tool list (a bounded number per server, see
+:mod:`agenthost.mcp.managed`), ``status``/``code``/``kind``/``outcome`` from fixed sets,
+``route`` is the route template. No run ids, no free text.
 
 Several server processes (``serve --workers N``) share one metrics directory
 (prometheus-client's multiprocess mode): each process writes its values to memory-mapped files
@@ -191,6 +192,33 @@ class Metrics:
         self.cache_evictions = Counter(
             "agenthost_cache_evictions",
             "Result cache entries evicted.",
+            registry=r,
+        )
+        self.mcp_calls = Counter(
+            "agenthost_mcp_calls",
+            "MCP tool calls by server, tool and outcome (ok, tool_error, error, unavailable, "
+            "cancelled).",
+            ["server", "tool", "outcome"],
+            registry=r,
+        )
+        self.mcp_call_duration = Histogram(
+            "agenthost_mcp_call_duration_seconds",
+            "Duration of one MCP tool call by server.",
+            ["server"],
+            buckets=CALL_BUCKETS,
+            registry=r,
+        )
+        self.mcp_server_up = Gauge(
+            "agenthost_mcp_server_up",
+            "Whether the MCP server is connected: 1 up, 0 down (the lowest of the processes).",
+            ["server"],
+            registry=r,
+            multiprocess_mode="livemin",
+        )
+        self.mcp_connects = Counter(
+            "agenthost_mcp_connects",
+            "Connection attempts to MCP servers by server and outcome (ok, error).",
+            ["server", "outcome"],
             registry=r,
         )
         self.http_requests = Counter(

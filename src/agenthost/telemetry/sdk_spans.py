@@ -175,6 +175,9 @@ def span_attributes(data: SpanData, *, content: bool) -> Attributes:
         attrs.update(_model_attributes(data))
     elif isinstance(data, FunctionSpanData):
         attrs.update({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": data.name})
+        server = (data.mcp_data or {}).get("server")
+        if isinstance(server, str):  # a tool of an MCP server
+            attrs["agents.mcp.server"] = server
     elif isinstance(data, HandoffSpanData):
         attrs["agents.handoff.from"] = data.from_agent or ""
         attrs["agents.handoff.to"] = data.to_agent or ""

@@ -48,8 +48,10 @@ async def _dependencies(container: Container) -> tuple[bool, dict[str, str]]:
         else:
             checks["redis"] = "unreachable (failing closed: refusing requests)"
         ok = ok and (redis_ok or fail_open)
+    mcp_ok, mcp_checks = container.mcp.checks()
+    checks.update(mcp_checks)
     checks["auth"] = "dev mode (no keys)" if container.authenticator.dev_mode else "api keys"
-    return ok, checks
+    return ok and mcp_ok, checks
 
 
 def _status(lifecycle: Lifecycle, dependencies_ok: bool) -> str:
@@ -71,7 +73,7 @@ def _status(lifecycle: Lifecycle, dependencies_ok: bool) -> str:
 )
 async def ready(request: Request, lifecycle: LifecycleDep) -> JSONResponse:
     """Readiness: started, not draining, database reachable, Redis reachable (when used and
-    failing closed)."""
+    failing closed), every required MCP server connected (optional ones are only listed)."""
     container: Container | None = getattr(request.app.state, "container", None)
     ok, checks = (False, {}) if container is None else await _dependencies(container)
     status = _status(lifecycle, ok)
