@@ -13,7 +13,12 @@ from agenthost.testing.mcp_counter import recorded_calls
 from tests.mcp.counter import HttpCounter, stdio_server
 from tests.waiting import eventually
 
-FAST = {"mcp_ping_interval_s": 0.1, "mcp_reconnect_base_s": 0.05, "mcp_reconnect_max_s": 0.2}
+FAST = {
+    "metrics_public": True,  # the metrics these tests read, on the API port
+    "mcp_ping_interval_s": 0.1,
+    "mcp_reconnect_base_s": 0.05,
+    "mcp_reconnect_max_s": 0.2,
+}
 COUNT = '[[tool:count_visitors {"door": "north"}]] How many visitors at the north door?'
 SLOW = '[[tool:slow_count {"door": "north", "delay_ms": 20000}]] Count them slowly.'
 
