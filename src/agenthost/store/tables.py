@@ -205,6 +205,8 @@ class SessionItemRow(Base):
     data: Mapped[str] = mapped_column(Text)
     """One SDK input item as JSON."""
     created_at: Mapped[datetime]
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    """The run whose turn the item is part of (None for items written before 0008)."""
 
 
 class AdminAuditRow(Base):

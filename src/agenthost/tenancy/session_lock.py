@@ -11,8 +11,8 @@ first read waits for the run's turn, then reads the history once; what the run a
 in memory and written in one transaction with giving up the lease, only if the run succeeds
 and still holds the session. A failed, timed-out or interrupted run leaves the session as it
 was. For a background run both the read and the write are durable steps: a resumed run sees
-the history it started with, and its turn is never written twice (the write is also a no-op
-once the lease it gives up is gone).
+the history it started with, and its turn is never written twice (session items name their
+run, and a write that is attempted again finds the turn already there).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class SessionTurn:
         self._history: list[TResponseInputItem] | None = None
         self._added: list[TResponseInputItem] = []
         self._cleared = False
-        self._written = False
+        self._released = False
         self._watch: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.on_interrupt: Callable[[], None] = lambda: None
@@ -147,17 +147,22 @@ class SessionTurn:
             await self.get_items()  # never read: still wait for the turn before writing
         self.stop_watching()
         verdict = await self._step("session:write", self._write)
-        self._written = True
+        self._released = True
         if verdict == "interrupted":
             raise RunCancelled(INTERRUPTED_MESSAGE)
+        if verdict == "gone":  # its process stalled past the lease: another run may have run
+            raise SessionBusy(
+                "the run's lease on its session expired before its turn could be written; "
+                "the turn was not saved"
+            )
 
     async def release(self) -> None:
         """Give up the run's place or the session (after a failure, or after the write)."""
         self.stop_watching()
-        if not self._written:
+        if not self._released:
             async with self._db.transaction() as tx:
                 await leases.leave(tx, self.run_id)
-            self._written = True
+            self._released = True
 
     def stop_watching(self) -> None:
         """Stop checking for an interrupt (a check in progress finishes its transaction)."""
@@ -202,16 +207,25 @@ class SessionTurn:
         return [decode_item(d) for d in data]
 
     async def _write(self) -> str:
-        """``written``, ``interrupted``, or ``gone`` (written already: a replayed write)."""
-        line, encoded = self._line, [encode_item(item) for item in self._added]
+        """``written``, ``interrupted``, or ``gone`` (the lease is no longer the run's).
+
+        Durable runs check first that their turn is not in the session already: a write whose
+        step was not recorded (the process died right after it) is attempted again.
+        """
+        tenant_id, session_id, run_id = self._line.tenant_id, self.session_id, self.run_id
+        encoded = [encode_item(item) for item in self._added]
         async with self._db.transaction() as tx:
-            state = await leases.holder_state(tx, self.run_id)
+            state: str = await leases.holder_state(tx, run_id)
+            durable = state == "holding" and self.steps is not None
+            if durable and await rows.has_turn_of(tx, tenant_id, session_id, run_id):
+                state = "written"
             if state != "holding":
+                await leases.leave(tx, run_id)
                 return state
             if self._cleared:
-                await rows.clear(tx, line.tenant_id, self.session_id)
-            await rows.append(tx, line.tenant_id, self.session_id, encoded, utcnow())
-            await leases.leave(tx, self.run_id)
+                await rows.clear(tx, tenant_id, session_id)
+            await rows.append(tx, tenant_id, session_id, encoded, utcnow(), run_id)
+            await leases.leave(tx, run_id)
         return "written"
 
     async def _step(self, name: str, work: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -1,4 +1,5 @@
-"""Session leases: the line of runs waiting for a session, and the run holding it.
+"""Session leases: the line of runs waiting for a session, and the run holding it; session
+items name the run whose turn they are part of.
 
 Revision ID: 0008
 Revises: 0004
@@ -16,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("session_items", sa.Column("run_id", sa.String(length=64), nullable=True))
     op.create_table(
         "session_leases",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
@@ -58,3 +60,5 @@ def downgrade() -> None:
     op.drop_index("ix_session_tickets_line", table_name="session_tickets")
     op.drop_table("session_tickets")
     op.drop_table("session_leases")
+    with op.batch_alter_table("session_items") as batch:
+        batch.drop_column("run_id")
