@@ -150,3 +150,18 @@ async def test_an_unknown_on_busy_is_422(
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["on_busy"]
     assert usage["totals"]["runs"] == 0
+
+
+async def test_an_interrupted_stream_ends_with_a_cancelled_error_event(
+    agenthost_client: Any, registry: Any, mock_llm: MockLLMServer
+) -> None:
+    async with agenthost_client(registry, session_poll_s=0.02) as (client, _):
+        slow = asyncio.create_task(_post(client, _body("slow [[sleep:1800]]", stream=True)))
+        await eventually(lambda: mock_llm.stats()["in_flight"] == 1)
+        newer = await _post(client, _body("newer", on_busy="interrupt"))
+        streamed = await slow
+        history = await _history(client)
+    assert newer.status_code == 200, newer.text
+    assert "event: error" in streamed.text and "RUN_CANCELLED" in streamed.text
+    assert "event: final" not in streamed.text
+    assert history == ["newer", "Mock reply: newer"]
