@@ -18,8 +18,6 @@ run, and a write that is attempted again finds the turn already there).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -27,16 +25,15 @@ from typing import Any, TypeVar
 from agents.items import TResponseInputItem
 from agents.memory import SessionSettings
 
-from agenthost.errors import DependencyUnavailable, RunCancelled, SessionBusy
+from agenthost.errors import RunCancelled, SessionBusy
 from agenthost.execution.types import OnBusy, RunMode
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import session_leases as leases
 from agenthost.store.repositories import sessions as rows
 from agenthost.store.types import utcnow
+from agenthost.tenancy.session_watch import InterruptWatch
 from agenthost.tenancy.sessions import decode_item, encode_item
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 StepRunner = Callable[[str, Callable[[], Coroutine[Any, Any, Any]]], Coroutine[Any, Any, Any]]
@@ -54,6 +51,7 @@ class SessionLocks:
         self._poll_s = settings.session_poll_s
         self._queue_s = settings.session_queue_s
         self._margin_s = margin_s
+        self._watch = InterruptWatch(db, settings.session_poll_s)
 
     def turn(
         self, tenant_id: str, session_id: str, run_id: str, timeout_s: float, mode: RunMode
@@ -61,6 +59,7 @@ class SessionLocks:
         hold_s = timeout_s + self._margin_s
         return SessionTurn(
             self._db,
+            self._watch,
             leases.Line(tenant_id, session_id),
             run_id,
             history_limit=self._history_limit,
@@ -76,6 +75,7 @@ class SessionTurn:
     def __init__(
         self,
         db: Database,
+        watch: InterruptWatch,
         line: leases.Line,
         run_id: str,
         *,
@@ -95,8 +95,7 @@ class SessionTurn:
         self._added: list[TResponseInputItem] = []
         self._cleared = False
         self._released = False
-        self._watch: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self._watch = watch
         self.on_interrupt: Callable[[], None] = lambda: None
         """Stop the run (set by admission: it aborts the run as cancelled)."""
         self.steps: StepRunner | None = None
@@ -165,16 +164,12 @@ class SessionTurn:
             self._released = True
 
     def stop_watching(self) -> None:
-        """Stop checking for an interrupt (a check in progress finishes its transaction)."""
-        self._stop.set()
+        self._watch.forget(self.run_id)
 
     async def _hold(self) -> None:
         """Wait until the run holds the session, then watch for an interrupt."""
         while not self._held:
-            now = utcnow()
-            expires = now + timedelta(seconds=self._hold_s)
-            async with self._db.transaction() as tx:
-                verdict = await leases.attempt(tx, self.run_id, expires, now)
+            verdict = await self._attempt()
             if verdict == "interrupted":
                 raise RunCancelled(INTERRUPTED_MESSAGE)
             if verdict == "held":
@@ -183,22 +178,17 @@ class SessionTurn:
                 await self.take("enqueue")
             else:
                 await asyncio.sleep(self._poll_s)
-        self._watch = asyncio.create_task(self._watch_for_interrupt())
+        self._watch.watch(self.run_id, self.on_interrupt)
 
-    async def _watch_for_interrupt(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._poll_s)
-            if self._stop.is_set():
-                return
-            try:
-                async with self._db.transaction(read_only=True) as tx:
-                    if await leases.interrupted(tx, self.run_id):
-                        break
-            except DependencyUnavailable as exc:
-                logger.warning("could not check the session lease: %s", exc.message)
-        if not self._stop.is_set():
-            self.on_interrupt()
+    async def _attempt(self) -> leases.Attempt:
+        """One look at the line: lock-free while runs ahead still count, then locked."""
+        now = utcnow()
+        async with self._db.transaction(read_only=True) as tx:
+            if await leases.still_waits(tx, self.run_id, now):
+                return "wait"
+        expires = now + timedelta(seconds=self._hold_s)
+        async with self._db.transaction() as tx:
+            return await leases.attempt(tx, self.run_id, expires, now)
 
     async def _read(self) -> list[TResponseInputItem]:
         limit = self.session_settings.limit if self.session_settings else None

@@ -9,6 +9,7 @@ before a higher one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -112,17 +113,31 @@ async def attempt(tx: AsyncSession, run_id: str, expires_at: datetime, now: date
         return "lost"
     if mine.interrupted:
         return "interrupted"
-    if not mine.holding:
-        line = Line(mine.tenant_id, mine.session_id)
-        ahead = exists().where(line.of(), Ticket.ticket < mine.ticket, _counts(now))
-        if await tx.scalar(select(ahead)):
-            return "wait"
+    if not mine.holding and await tx.scalar(select(_ahead(mine, now))):
+        return "wait"
     mine.holding, mine.expires_at = True, expires_at
     return "held"
 
 
-async def interrupted(tx: AsyncSession, run_id: str) -> bool:
-    return bool(await tx.scalar(select(Ticket.interrupted).where(Ticket.run_id == run_id)))
+def _ahead(mine: Ticket, now: datetime) -> ColumnElement[bool]:
+    """A run ahead of ``mine`` in its line still counts."""
+    line = Line(mine.tenant_id, mine.session_id)
+    return exists().where(line.of(), Ticket.ticket < mine.ticket, _counts(now))
+
+
+async def still_waits(tx: AsyncSession, run_id: str, now: datetime) -> bool:
+    """A lock-free look: ``run_id`` waits and a run ahead of it still counts (if not, the
+    caller makes an :func:`attempt`)."""
+    mine = await tx.get(Ticket, run_id)
+    if mine is None or mine.holding or mine.interrupted or mine.expires_at <= now:
+        return False
+    return bool(await tx.scalar(select(_ahead(mine, now))))
+
+
+async def interrupted_among(tx: AsyncSession, run_ids: Sequence[str]) -> Sequence[str]:
+    """Which of ``run_ids`` a newer run of their session interrupted."""
+    statement = select(Ticket.run_id).where(Ticket.run_id.in_(run_ids), Ticket.interrupted)
+    return (await tx.scalars(statement)).all()
 
 
 async def leave(tx: AsyncSession, run_id: str) -> bool:
