@@ -114,14 +114,17 @@ async def test_interrupt_cancels_the_running_run_and_keeps_none_of_its_turn(
         assert (await _post(client, _body("hello"))).status_code == 200
         slow = asyncio.create_task(_post(client, _body("slow one [[sleep:1800]]")))
         await eventually(lambda: mock_llm.stats()["in_flight"] == 1)
+        waiting = asyncio.create_task(_post(client, _body("waiting", on_busy="enqueue")))
+        await eventually(lambda: app.state.lifecycle.in_flight == 2)
         newer = await _post(client, _body("newer", on_busy="interrupt"))
-        interrupted = await slow
+        interrupted, dropped = await slow, await waiting
         record = (await client.get(f"/v1/runs/{interrupted.json()['run_id']}")).json()
         history = await _history(client)
     assert newer.status_code == 200, newer.text
     assert interrupted.status_code == 409, interrupted.text
     assert interrupted.json()["code"] == "RUN_CANCELLED"
     assert record["status"] == "cancelled" and record["error"]["code"] == "RUN_CANCELLED"
+    assert dropped.status_code == 409 and dropped.json()["code"] == "RUN_CANCELLED"
     assert history == ["hello", "Mock reply: hello", "newer", "Mock reply: newer"]
     assert _items_seen(mock_llm)["newer"] == _items_seen(mock_llm)["hello"] + 2
     assert app.state.lifecycle.in_flight == 0

@@ -8,10 +8,14 @@ every path (:func:`release`). Runs without a session pass straight through.
 
 from __future__ import annotations
 
+import logging
+
 from agenthost.errors import RunCancelled
 from agenthost.execution.shielded import to_completion
 from agenthost.execution.types import RunState
 from agenthost.tenancy.session_lock import INTERRUPTED_MESSAGE, SessionTurn
+
+logger = logging.getLogger(__name__)
 
 
 def turn_of(state: RunState) -> SessionTurn | None:
@@ -45,10 +49,15 @@ async def commit(state: RunState) -> None:
 
 
 async def release(state: RunState) -> None:
-    """Give up the run's place or lease, however it ended."""
+    """Give up the run's place or lease, however it ended. A failure is logged: the lease then
+    expires by itself (and no longer counts once the run's record has ended)."""
     turn = turn_of(state)
-    if turn is not None:
+    if turn is None:
+        return
+    try:
         await to_completion(turn.release())
+    except Exception:
+        logger.exception("could not give up the session lease", extra={"run_id": turn.run_id})
 
 
 def suspend(state: RunState) -> None:

@@ -71,11 +71,11 @@ class Settlement:
                 logger.info("run %s", state.status, extra=_fields(state))
             self._telemetry.settled(state, cached=state.cached)
             await to_completion(self._ledger.close(state))
-            await session_gate.release(state)  # (the lease of an ended run no longer counts)
         except Exception:
             # The outcome stands; the usage is at least in this log line.
             logger.exception("could not record the run's outcome", extra=_fields(state))
         finally:
+            await session_gate.release(state)
             self._lifecycle.run_finished(state)
 
 
