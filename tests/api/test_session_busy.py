@@ -13,6 +13,7 @@ from agents import Agent
 from agenthost.testing.mock_llm.markers import strip_markers
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.agents import ToolLog, build_registry
+from tests.api.tenants import tenant_with_key
 from tests.api.test_sessions import conversation
 from tests.waiting import eventually
 
@@ -168,3 +169,23 @@ async def test_an_interrupted_stream_ends_with_a_cancelled_error_event(
     assert "event: error" in streamed.text and "RUN_CANCELLED" in streamed.text
     assert "event: final" not in streamed.text
     assert history == ["newer", "Mock reply: newer"]
+
+
+async def test_two_tenants_with_one_session_id_do_not_share_its_lease(
+    agenthost_client: Any, registry: Any, mock_llm: MockLLMServer
+) -> None:
+    async with agenthost_client(registry, dev_mode=False) as (client, app):
+        acme, other = await tenant_with_key(app, "acme"), await tenant_with_key(app, "other")
+        busy = asyncio.create_task(
+            client.post(
+                "/v1/agents/chat/runs",
+                json=_body("acme's [[sleep:600]]"),
+                headers=acme.headers,
+            )
+        )
+        await eventually(lambda: mock_llm.stats()["in_flight"] == 1)
+        others = await client.post(
+            "/v1/agents/chat/runs", json=_body("other's"), headers=other.headers
+        )
+        assert (await busy).status_code == 200
+    assert others.status_code == 200, others.text
