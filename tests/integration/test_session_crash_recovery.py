@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,13 @@ import httpx2
 import pytest
 
 from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.integration.test_crash_recovery import FAST, _tool_lines
 from tests.processes import Servers, agenthost_command, agenthost_env, wait_ready
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-SETTINGS = {
-    "agents": "tests.jobs.crash_agents:registry",
-    "background_runs": "true",
-    "dev_mode": "true",
-    "access_log": "false",
-    "log_level": "WARNING",
-    "queue_poll_s": 0.05,
-    "session_poll_s": 0.05,
-}
+SETTINGS = {**FAST, "session_poll_s": 0.05}
 QUESTION = "Where is order job1 shipping status?"
 
 
@@ -46,10 +38,6 @@ def servers(
     started = Servers(mock_llm)
     yield started
     started.kill_all()
-
-
-def _tools(log: Path) -> Counter[str]:
-    return Counter(log.read_text().splitlines()) if log.exists() else Counter()
 
 
 async def _finished(client: httpx2.AsyncClient, run_id: str) -> dict[str, Any]:
@@ -87,7 +75,7 @@ async def test_a_resumed_background_run_writes_its_turn_once_with_its_first_hist
         assert seeded.status_code == 200, seeded.text
         first = await _queue(client, QUESTION)
         second = await _queue(client, "thanks", on_busy="enqueue")
-        await eventually(lambda: _tools(tmp_path / "tools.log")[f"start {QUESTION}"] == 1)
+        await eventually(lambda: _tool_lines(tmp_path / "tools.log")[f"start {QUESTION}"] == 1)
     server.send_signal(signal.SIGKILL)
     server.wait()
     with sqlite3.connect(database) as db:  # the stored history changes while it is down
@@ -103,7 +91,7 @@ async def test_a_resumed_background_run_writes_its_turn_once_with_its_first_hist
     # Both model calls of the resumed run were sent "hello"'s exchange (2 items), the question,
     # and then the tool call and its output: the history it read before the crash.
     assert {k for k in calls if k.startswith(QUESTION)} == {f"{QUESTION}#3", f"{QUESTION}#5"}
-    assert _tools(tmp_path / "tools.log")[f"done {QUESTION}"] == 1
+    assert _tool_lines(tmp_path / "tools.log")[f"done {QUESTION}"] == 1
     kinds = [item.get("role") or item["type"] for item in items]
     # Its turn once (written after the history was wiped), then the queued run's turn.
     assert kinds == [
