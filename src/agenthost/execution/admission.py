@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from agenthost.errors import Forbidden, ShuttingDown
+from agenthost.errors import Forbidden, SessionBusy, ShuttingDown
 from agenthost.execution import session_gate
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
@@ -67,10 +67,12 @@ class Admission:
         takes its place in the session's line (SESSION_BUSY before anything is reserved).
         """
         state = self._check(request, mode)
-        await session_gate.enter(state)
         try:
+            await session_gate.enter(state)
             return await self._open(state, mode)
-        except BaseException:
+        except SessionBusy:
+            raise
+        except BaseException:  # also cancelled right after taking its place
             await session_gate.release(state)
             raise
 
