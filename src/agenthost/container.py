@@ -37,9 +37,10 @@ from agenthost.telemetry.tracing import Tracing, install_sdk_processors
 from agenthost.tenancy.admin import TenantAdmin
 from agenthost.tenancy.auth import Authenticator
 from agenthost.tenancy.auth_failures import FailedAuthentications
-from agenthost.tenancy.ledger import Ledger
+from agenthost.tenancy.ledger import LEASE_MARGIN_S, Ledger
 from agenthost.tenancy.principal import DEV_TENANT
 from agenthost.tenancy.ratelimit import RateLimits
+from agenthost.tenancy.session_lock import SessionLocks
 from agenthost.tenancy.sessions import SessionStore
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,8 @@ def _build(
     tracing = Tracing(settings)
     install_sdk_processors(settings)
     telemetry = RunTelemetry(tracing, metrics)
-    admission = Admission(settings, registry, lifecycle, ledger, sessions)
+    locks = SessionLocks(db, settings, LEASE_MARGIN_S)
+    admission = Admission(settings, registry, lifecycle, ledger, locks)
     settlement = Settlement(lifecycle, ledger, telemetry)
     cache = ResultCache(_cache_backend(settings, redis_pool, metrics), metrics)
     pipeline = Pipeline(admission, cache, AgentRunner(settings, provider), settlement, telemetry)

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     TENANT_NOT_FOUND = "TENANT_NOT_FOUND"
     KEY_NOT_FOUND = "KEY_NOT_FOUND"
     CONFLICT = "CONFLICT"
+    SESSION_BUSY = "SESSION_BUSY"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
     REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
@@ -205,6 +206,17 @@ class MCPServerUnavailable(AgentHostError):
 
 class Conflict(AgentHostError):
     code, status, title = ErrorCode.CONFLICT, 409, "Conflict"
+
+
+class SessionBusy(AgentHostError):
+    """Another run of the same session is in flight and the request said ``on_busy: reject``."""
+
+    code, status, title, retriable = (
+        ErrorCode.SESSION_BUSY,
+        409,
+        "Another run of this session is in flight",
+        True,
+    )
 
 
 class TenantNotFound(AgentHostError):

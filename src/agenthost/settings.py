@@ -227,6 +227,13 @@ class Settings(BaseSettings):
     status, usage, timings and errors are kept."""
     session_history_limit: int = Field(default=200, ge=1, le=10_000)
     """Most recent session items a run sends to the model."""
+    session_poll_s: float = Field(default=0.1, gt=0, le=5)
+    """How often a run waiting for its session (``on_busy: enqueue`` or ``interrupt``) checks
+    whether its turn has come, and how often a run holding a session checks whether a newer
+    run interrupted it."""
+    session_queue_s: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    """How long a queued background run keeps its place in its session's line before it
+    starts executing; one that starts later takes a new place at the end."""
 
     # --- tenants, keys and limits -------------------------------------------------------
     dev_mode: bool = False

@@ -75,19 +75,17 @@ async def test_streamed_runs_use_the_session_too(agenthost_client: Any, registry
     ]
 
 
-async def test_concurrent_runs_on_a_new_session_lose_no_items(
+async def test_concurrent_enqueued_runs_on_a_new_session_lose_no_items(
     agenthost_client: Any, registry: Any, mock_llm: MockLLMServer
 ) -> None:
-    texts = [f"message {i} [[sleep:300]]" for i in range(4)]
+    texts = [f"message {i} [[sleep:100]]" for i in range(4)]
     async with agenthost_client(registry) as (client, app):
-        runs = asyncio.gather(*(run(client, text, "conv-race") for text in texts))
-        # All four are in flight at once before any answers.
-        await eventually(
-            lambda: (
-                app.state.lifecycle.in_flight == len(texts)
-                and mock_llm.stats()["in_flight"] == len(texts)
-            )
+        runs = asyncio.gather(
+            *(run(client, text, "conv-race", on_busy="enqueue") for text in texts)
         )
+        # All four are admitted at once; one at a time reaches the model.
+        await eventually(lambda: app.state.lifecycle.in_flight == len(texts))
+        assert mock_llm.stats()["in_flight"] <= 1
         await runs
         session = (await client.get("/v1/sessions/conv-race")).json()
     messages = conversation(session)
@@ -95,6 +93,9 @@ async def test_concurrent_runs_on_a_new_session_lose_no_items(
     assert sorted(text for role, text in messages if role == "user") == sorted(texts)
     replies = sorted(text for role, text in messages if role == "assistant")
     assert replies == sorted(f"Mock reply: message {i}" for i in range(4))
+    # One run's turn at a time: each user message is followed by its own reply.
+    pairs = list(zip(messages[::2], messages[1::2], strict=True))
+    assert all(reply == f"Mock reply: {user.split(' [[')[0]}" for (_, user), (_, reply) in pairs)
 
 
 async def test_delete_forgets_the_conversation(agenthost_client: Any, registry: Any) -> None:

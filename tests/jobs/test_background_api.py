@@ -177,7 +177,7 @@ async def test_cancel_and_events_refuse_what_they_cannot_do(agenthost_client: An
     ("body", "field"),
     [
         ({"stream": True}, None),
-        ({"session_id": "s1"}, "session_id"),
+        ({"session_id": "s1", "on_busy": "soon"}, "on_busy"),
         ({"webhook_url": "http://127.0.0.1:9/hook"}, "webhook_url"),
         ({"webhook_url": "ftp://example.com/x"}, "webhook_url"),
         ({"webhook_url": "http://[::1"}, "webhook_url"),

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from agenthost.errors import Forbidden, ShuttingDown, ValidationFailed
+from agenthost.errors import Forbidden, SessionBusy, ShuttingDown
+from agenthost.execution import session_gate
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
 from agenthost.execution.types import Reservation, RunMode, RunRequest, RunState
@@ -19,7 +20,7 @@ from agenthost.security.input import clean_input
 from agenthost.settings import Settings
 from agenthost.tenancy.ledger import Ledger
 from agenthost.tenancy.principal import AgentOverride, Tenant
-from agenthost.tenancy.sessions import SessionStore
+from agenthost.tenancy.session_lock import SessionLocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class Admission:
         registry: AgentRegistry,
         lifecycle: Lifecycle,
         ledger: Ledger,
-        sessions: SessionStore,
+        sessions: SessionLocks,
     ) -> None:
         self._settings = settings
         self._registry = registry
@@ -62,9 +63,20 @@ class Admission:
         """Admit ``request`` and reserve its quota; the caller must then settle the state.
 
         A background run is only recorded as queued (and counted in its month) here; the
-        process that executes it later resumes it with :meth:`resume`.
+        process that executes it later resumes it with :meth:`resume`. A run of a session first
+        takes its place in the session's line (SESSION_BUSY before anything is reserved).
         """
         state = self._check(request, mode)
+        try:
+            await session_gate.enter(state)
+            return await self._open(state, mode)
+        except SessionBusy:
+            raise
+        except BaseException:  # also cancelled right after taking its place
+            await session_gate.release(state)
+            raise
+
+    async def _open(self, state: RunState, mode: RunMode) -> RunState:
         if mode == "background":
             await to_completion(self._ledger.open(state))
             return state
@@ -97,18 +109,12 @@ class Admission:
         tenant = request.principal.tenant
         if not tenant.may_use(entry.name):
             raise Forbidden(f"this tenant may not use agent {entry.name!r}")
-        if mode == "background" and request.session_id is not None:
-            raise ValidationFailed.for_field(
-                "session_id",
-                "background runs cannot continue a session in this version",
-                "background_session",
-            )
         override = tenant.overrides.get(entry.name)
         agent = entry.agent
         if override is not None and override.model is not None:
             agent = agent.clone(model=override.model)
         limits = run_limits(entry, tenant, self._settings)
-        return RunState(
+        state = RunState(
             request=request,
             entry=entry,
             agent=agent,
@@ -123,6 +129,10 @@ class Admission:
             session=(
                 None
                 if request.session_id is None
-                else self._sessions.session(tenant.id, request.session_id)
+                else self._sessions.turn(
+                    tenant.id, request.session_id, request.run_id, limits.timeout_s, mode
+                )
             ),
         )
+        session_gate.bind(state)
+        return state

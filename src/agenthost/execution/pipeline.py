@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator
 from agents.result import RunResultBase, RunResultStreaming
 from opentelemetry.trace import Span
 
-from agenthost.execution import deadline
+from agenthost.execution import deadline, session_gate
 from agenthost.execution.admission import Admission
 from agenthost.execution.cache import ResultCache
 from agenthost.execution.events import translate
@@ -76,6 +76,7 @@ class Pipeline:
 async def _run(state: RunState, runner: AgentRunner) -> RunOutcome:
     async with deadline.enforce(state):
         result = await runner.run(state)
+    await session_gate.commit(state)
     return _finish(state, result)
 
 
@@ -133,6 +134,7 @@ class RunStream:
                             if public is not None:
                                 yield public
                         watch.check()
+                    await session_gate.commit(state)
                     yield RunEvent("final", final_data(_finish(state, result)))
                 finally:  # also when the client went away: stop the run with the stream
                     if result is not None and not result.is_complete:

@@ -14,6 +14,7 @@ from typing import Any
 
 from agenthost.classify import classify
 from agenthost.errors import ErrorCode
+from agenthost.execution import session_gate
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
 from agenthost.execution.types import RunState
@@ -54,6 +55,7 @@ class Settlement:
             state.status = "succeeded"
         finally:
             if state.suspended:  # resumed elsewhere: its outcome is not known yet
+                session_gate.suspend(state)
                 self._lifecycle.run_finished(state)
             else:
                 await self._settle(state)
@@ -73,6 +75,7 @@ class Settlement:
             # The outcome stands; the usage is at least in this log line.
             logger.exception("could not record the run's outcome", extra=_fields(state))
         finally:
+            await session_gate.release(state)
             self._lifecycle.run_finished(state)
 
 

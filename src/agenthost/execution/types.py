@@ -22,6 +22,10 @@ RunInput = str | list[dict[str, Any]]
 takes them (content a string or a list of ``input_text`` / ``input_image`` parts)."""
 
 
+OnBusy = Literal["reject", "enqueue", "interrupt"]
+"""What a run does when another run of its session is in flight."""
+
+
 def new_run_id() -> str:
     return f"run_{uuid.uuid4().hex}"
 
@@ -35,6 +39,7 @@ class RunRequest:
     principal: Principal
     """Who asked: the tenant whose limits, records and sessions the run uses."""
     session_id: str | None = None
+    on_busy: OnBusy = "reject"
     metadata: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
     run_id: str = field(default_factory=new_run_id)

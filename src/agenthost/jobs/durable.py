@@ -33,6 +33,7 @@ from agents.tool_context import ToolContext
 from dbos import DBOS, StepOptions, StepReservation
 from dbos import error as dbos_error
 
+from agenthost.execution import session_gate
 from agenthost.execution.runner import AgentRunner
 from agenthost.execution.types import RunState
 from agenthost.jobs.progress import ProgressHooks, RunEvents
@@ -206,6 +207,9 @@ class DurableRunner(AgentRunner):
         self._agents: dict[str, Agent[Any]] = {}
 
     async def run(self, state: RunState) -> Any:
+        turn = session_gate.turn_of(state)
+        if turn is not None:  # its history read and its write are steps too
+            turn.steps = lambda name, call: _step({"name": name}, call)
         with _durable_run(state, self.step_options):
             return await super().run(state)
 

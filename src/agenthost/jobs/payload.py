@@ -23,6 +23,9 @@ class RunPayload:
     period: str
     """The month the run was counted in (refunded there if it never calls a model)."""
     request_id: str | None = None
+    session_id: str | None = None
+    """The session the run continues (its place in the session's line was taken when it
+    was queued)."""
     metadata: dict[str, str] = field(default_factory=dict)
     webhook_url: str | None = None
     trace: dict[str, str] = field(default_factory=dict)
@@ -40,6 +43,7 @@ class RunPayload:
             key_id=request.principal.key_id,
             period=state.reservation.period,
             request_id=request.request_id,
+            session_id=request.session_id,
             metadata=dict(request.metadata),
             webhook_url=webhook_url,
             trace=trace,
@@ -57,6 +61,7 @@ class RunPayload:
             agent=self.agent,
             input=self.input,
             principal=principal,
+            session_id=self.session_id,
             metadata=self.metadata,
             request_id=self.request_id,
             run_id=self.run_id,

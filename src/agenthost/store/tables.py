@@ -210,6 +210,8 @@ class SessionItemRow(Base):
     data: Mapped[str] = mapped_column(Text)
     """One SDK input item as JSON."""
     created_at: Mapped[datetime]
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    """The run whose turn the item is part of (None for items written before 0006)."""
 
 
 class AdminAuditRow(Base):
@@ -230,3 +232,45 @@ class AdminAuditRow(Base):
     """The tenant or key id acted on."""
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class SessionLeaseRow(Base):
+    """One row per session that runs ever waited for: locked by every change to the session's
+    line, and numbering its places (``last_ticket``) in the order they were taken."""
+
+    __tablename__ = "session_leases"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_ticket: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SessionTicketRow(Base):
+    """A run's place in its session's line; the holder is the run that ``holding``.
+
+    A ticket stops counting when it expires (its process died), when its run's record has
+    ended, or (unless it is the holder) once a newer run interrupted it.
+    """
+
+    __tablename__ = "session_tickets"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "session_id"],
+            ["session_leases.tenant_id", "session_leases.session_id"],
+            ondelete="CASCADE",
+            name="fk_session_tickets_lease",
+        ),
+        Index("ix_session_tickets_line", "tenant_id", "session_id", "ticket"),
+    )
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str] = mapped_column(String(128))
+    ticket: Mapped[int] = mapped_column(BigInteger)
+    holding: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The run holds the session: it is executing (or about to)."""
+    interrupted: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A newer run asked (``on_busy: interrupt``) for this one to be cancelled."""
+    expires_at: Mapped[datetime]

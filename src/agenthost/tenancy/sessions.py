@@ -21,11 +21,11 @@ from agenthost.store.repositories import sessions as rows
 from agenthost.store.types import utcnow
 
 
-def _encode(item: TResponseInputItem) -> str:
+def encode_item(item: TResponseInputItem) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
-def _decode(data: str) -> TResponseInputItem:
+def decode_item(data: str) -> TResponseInputItem:
     item: TResponseInputItem = json.loads(data)
     return item
 
@@ -44,17 +44,17 @@ class TenantSession:
             limit = self.session_settings.limit
         async with self._db.transaction(read_only=True) as tx:
             data = await rows.items(tx, self.tenant_id, self.session_id, limit)
-        return [_decode(d) for d in data]
+        return [decode_item(d) for d in data]
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
-        encoded = [_encode(item) for item in items]
+        encoded = [encode_item(item) for item in items]
         async with self._db.transaction() as tx:
             await rows.append(tx, self.tenant_id, self.session_id, encoded, utcnow())
 
     async def pop_item(self) -> TResponseInputItem | None:
         async with self._db.transaction() as tx:
             data = await rows.pop(tx, self.tenant_id, self.session_id)
-        return None if data is None else _decode(data)
+        return None if data is None else decode_item(data)
 
     async def clear_session(self) -> None:
         async with self._db.transaction() as tx:
@@ -86,7 +86,8 @@ class SessionStore:
             if row is None:
                 return None
             data = await rows.items(tx, tenant_id, session_id, None)
-        return SessionView(session_id, row.created_at, row.updated_at, [_decode(d) for d in data])
+        items = [decode_item(d) for d in data]
+        return SessionView(session_id, row.created_at, row.updated_at, items)
 
     async def delete(self, tenant_id: str, session_id: str) -> bool:
         async with self._db.transaction() as tx:

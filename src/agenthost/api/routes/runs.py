@@ -85,6 +85,7 @@ async def create_run(
         input=body.conversation(),
         principal=principal,
         session_id=body.session_id,
+        on_busy=body.on_busy,
         metadata=body.metadata,
         request_id=request_id,
     )

@@ -101,6 +101,12 @@ class RunCreate(BaseModel):
         pattern=SESSION_ID_PATTERN,
         description="Continue (or start) the conversation with this id, kept per tenant.",
     )
+    on_busy: Literal["reject", "enqueue", "interrupt"] = Field(
+        default="reject",
+        description="With `session_id`, when another run of the session is in flight: "
+        "`reject` (409 `SESSION_BUSY`), `enqueue` (run after it, in arrival order; waiting "
+        "counts against the run's deadline) or `interrupt` (cancel it, then run).",
+    )
     metadata: dict[MetadataKey, MetadataValue] = Field(
         default_factory=dict,
         max_length=MAX_METADATA_ITEMS,

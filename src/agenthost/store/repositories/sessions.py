@@ -30,9 +30,15 @@ async def items(tx: AsyncSession, tenant_id: str, session_id: str, limit: int | 
 
 
 async def append(
-    tx: AsyncSession, tenant_id: str, session_id: str, data: Sequence[str], now: datetime
+    tx: AsyncSession,
+    tenant_id: str,
+    session_id: str,
+    data: Sequence[str],
+    now: datetime,
+    run_id: str | None = None,
 ) -> None:
-    """Append items, creating the session on first use (concurrent first uses are safe)."""
+    """Append items (of ``run_id``'s turn), creating the session on first use (concurrent
+    first uses are safe)."""
     await insert_ignore(
         tx,
         SessionRow,
@@ -47,10 +53,30 @@ async def append(
         await tx.execute(
             insert(SessionItemRow),
             [
-                {"tenant_id": tenant_id, "session_id": session_id, "data": d, "created_at": now}
+                {
+                    "tenant_id": tenant_id,
+                    "session_id": session_id,
+                    "data": d,
+                    "created_at": now,
+                    "run_id": run_id,
+                }
                 for d in data
             ],
         )
+
+
+async def has_turn_of(tx: AsyncSession, tenant_id: str, session_id: str, run_id: str) -> bool:
+    """Whether the session holds items of ``run_id``'s turn."""
+    found = await tx.scalar(
+        select(SessionItemRow.id)
+        .where(
+            SessionItemRow.tenant_id == tenant_id,
+            SessionItemRow.session_id == session_id,
+            SessionItemRow.run_id == run_id,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def pop(tx: AsyncSession, tenant_id: str, session_id: str) -> str | None:
