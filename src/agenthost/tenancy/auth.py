@@ -104,7 +104,9 @@ class Authenticator:
             except DependencyUnavailable as exc:  # bookkeeping: never fail the request for it
                 logger.warning("could not record when key %s was used: %s", key.id, exc.message)
         held = tenant_from_row(tenant)
-        principal = Principal(held, key.id, held_scopes(held, key.scopes), key.rate_limit)
+        principal = Principal(
+            held, key.id, held_scopes(held, key.scopes), key.rate_limit, key.expires_at
+        )
         return Authenticated(principal, key.expires_at)
 
 
