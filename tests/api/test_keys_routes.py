@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agenthost.store.tables import ApiKeyRow
 from tests.api.agents import ToolLog, build_registry
-from tests.api.tenants import add_key, tenant_with_key
+from tests.api.tenants import add_key, add_tenant, tenant_with_key
 
 
 def refused_for(response: Any, scope: str) -> bool:
@@ -87,6 +88,40 @@ async def test_a_key_grants_no_scope_it_does_not_hold(agenthost_client: Any) -> 
     assert "operator tenant" in operator_for_customer.json()["detail"]
     assert operator_for_ops.status_code == 201
     assert [k["id"] for k in listed.json()["keys"]] == [manager.id]  # nothing was created
+
+
+async def test_a_key_makes_no_key_that_outlives_it_or_escapes_its_rate_limit(
+    agenthost_client: Any,
+) -> None:
+    """A short-lived or rate-limited `keys:admin` key cannot mint a key without its expiry
+    or its rate limit (its tenant would keep access, or a higher limit, past the operator's
+    choice)."""
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    async with agenthost_client(build_registry(ToolLog()), dev_mode=False) as (client, app):
+        await add_tenant(app, "ta")
+        manager = await add_key(
+            app, "ta", "keys:admin", "runs:read", expires_at=soon, rate_limit="5/minute"
+        )
+        inherited = await client.post(
+            "/v1/keys", json={"scopes": ["runs:read"]}, headers=manager.headers
+        )
+        later = await client.post(
+            "/v1/keys",
+            json={"scopes": ["runs:read"], "expires_at": (soon + timedelta(days=1)).isoformat()},
+            headers=manager.headers,
+        )
+        earlier = await client.post(
+            "/v1/keys",
+            json={"scopes": ["runs:read"], "expires_at": (soon - timedelta(minutes=5)).isoformat()},
+            headers=manager.headers,
+        )
+    assert inherited.status_code == 201, inherited.text
+    assert datetime.fromisoformat(inherited.json()["expires_at"]) == soon
+    assert inherited.json()["rate_limit"] == "5/minute"
+    assert later.status_code == 403 and later.json()["code"] == "FORBIDDEN"
+    assert "expires_at" in later.json()["detail"]
+    assert earlier.status_code == 201, earlier.text
+    assert earlier.json()["rate_limit"] == "5/minute"
 
 
 async def test_the_operator_scope_needs_an_operator_tenant(agenthost_client: Any) -> None:

@@ -6,7 +6,9 @@ from typing import Any
 
 import openai
 import pytest
+from pydantic import ValidationError
 
+from agenthost.api.schemas.responses import ResponseCreate
 from agenthost.testing.mock_llm.server import MockLLMServer
 from tests.api.openai_host import Host, hosting
 from tests.api.tenants import run_rows, tenant_with_key
@@ -191,3 +193,25 @@ async def test_a_run_failing_mid_stream_ends_with_response_failed(
     assert failed.status == "failed" and failed.id == record.id
     assert failed.error is not None and failed.error.code == record.error_code.lower()
     assert record.status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        ([{"type": "input_image"}], "0.content.0.input_image.image_url: Field required"),
+        ([{"type": "input_text", "text": 1}], "0.content.0.input_text.text: Input should be"),
+        ([], "0.content: List should have at least 1 item"),
+    ],
+)
+def test_a_bad_content_part_is_named_not_the_string_it_was_not(
+    content: list[Any], names: str
+) -> None:
+    """A message's content sent as a list is reported as a list (not "should be a valid
+    string", the other shape it might have been), at the part that is wrong."""
+    with pytest.raises(ValidationError) as caught:
+        ResponseCreate.model_validate(
+            {"model": "weather", "input": [{"role": "user", "content": content}]}
+        )
+    message = caught.value.errors()[0]["msg"]
+    assert message.startswith(names), message
+    assert "content.str" not in message and "union" not in message

@@ -136,6 +136,9 @@ def test_a_new_key_alone_goes_to_stdout() -> None:
         (["keys", "create", "acme", "--scope", "root"], "--scope"),
         (["keys", "create", "acme", "--rate-limit", "[/x]"], "--rate-limit"),
         (["keys", "create", "acme", "--expires-in-days", "-1"], "--expires-in-days"),
+        (["keys", "create", "acme", "--expires-in-days", "1e12"], "--expires-in-days"),
+        (["keys", "create", "acme", "--expires-in-days", "nan"], "--expires-in-days"),
+        (["tenants", "bootstrap-operator", "--expires-in-days", "inf"], "--expires-in-days"),
     ],
 )
 def test_bad_input_exits_2_naming_the_option(args: list[str], option: str) -> None:

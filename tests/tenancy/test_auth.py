@@ -199,6 +199,21 @@ async def test_operator_acts_as_an_existing_tenant_only(
         await operator(sqlite_db, "nobody")
 
 
+async def test_acting_as_the_dev_tenant_outside_dev_mode_makes_no_operator(
+    sqlite_db: Database,
+) -> None:
+    """`agenthost run` (tenant `dev` by default) on a production database neither creates an
+    operator tenant nor promotes an ordinary tenant named `dev`: only `tenants create
+    --operator`, `bootstrap-operator` and dev mode itself make one."""
+    principal = await operator(sqlite_db, DEV_TENANT)
+    async with sqlite_db.transaction() as tx:
+        row = await tx.get(TenantRow, DEV_TENANT)
+        assert row is not None and not row.operator
+    assert Scope.OPERATOR not in principal.scopes
+    in_dev_mode = await operator(sqlite_db, DEV_TENANT, dev_mode=True)
+    assert in_dev_mode.tenant.operator and Scope.OPERATOR in in_dev_mode.scopes
+
+
 async def _refused(auth: Authenticator, plaintext: str) -> bool:
     try:
         await auth.authenticate(plaintext)

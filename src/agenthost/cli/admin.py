@@ -236,7 +236,15 @@ def create_key(
 
 
 def _expiry(days: float | None) -> datetime | None:
-    return None if days is None else datetime.now(UTC) + timedelta(days=days)
+    if days is None:
+        return None
+    try:
+        return datetime.now(UTC) + timedelta(days=days)
+    except (OverflowError, ValueError):  # nan, inf, or past the year 9999
+        fail(
+            f"invalid input:\n  --expires-in-days: {days} is out of range "
+            "(a finite number of days, before the year 9999)"
+        )
 
 
 def _show_key(created: KeyCreated, as_json: bool) -> None:

@@ -30,7 +30,7 @@ async def _run_once(settings: Settings, agent: str, text: str, tenant_id: str) -
     try:
         await container.start(background=False)
         container.lifecycle.ready = True
-        principal = await operator(container.db, tenant_id)
+        principal = await operator(container.db, tenant_id, dev_mode=settings.dev_mode)
         return await container.pipeline.run(
             RunRequest(agent=agent, input=text, principal=principal)
         )

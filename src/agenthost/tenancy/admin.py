@@ -122,18 +122,11 @@ class TenantAdmin:
 
         403 for a scope the actor does not hold itself, or a key rate limit set by anyone but
         an operator (a tenant does not raise its own limits); 422 for ``operator`` on a tenant
-        that is not an operator tenant."""
+        that is not an operator tenant. A key made by anyone but an operator has the acting
+        key's own rate limit and expires no later than it."""
         actor.check_grant(scope.value for scope in spec.scopes)
-        if (
-            spec.rate_limit is not None
-            and actor.scopes is not None
-            and Scope.OPERATOR not in actor.scopes
-        ):
-            raise Forbidden(
-                "setting a key's own rate_limit needs the scope 'operator' "
-                "(a tenant does not set its own limits)",
-                details={"scope": Scope.OPERATOR.value},
-            )
+        if actor.scopes is not None and Scope.OPERATOR not in actor.scopes:
+            spec = _within_actor(spec, actor)
         async with self._db.transaction() as tx:
             return _add_key(tx, await _tenant(tx, tenant_id), spec, actor)
 
@@ -186,6 +179,26 @@ class TenantAdmin:
         if errors:
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
             raise ValidationFailed(detail, details={"errors": errors})
+
+
+def _within_actor(spec: KeyCreate, actor: Actor) -> KeyCreate:
+    """``spec`` as a tenant's own key may make it: no rate limit of its own choosing (the
+    acting key's, if it has one), and no later expiry than the acting key's (403)."""
+    if spec.rate_limit is not None:
+        raise Forbidden(
+            "setting a key's own rate_limit needs the scope 'operator' "
+            "(a tenant does not set its own limits)",
+            details={"scope": Scope.OPERATOR.value},
+        )
+    expires_at = spec.expires_at
+    if actor.expires_at is not None:
+        if expires_at is not None and expires_at > actor.expires_at:
+            raise Forbidden(
+                f"expires_at: a key cannot outlive the key that makes it, which expires at "
+                f"{actor.expires_at.isoformat()}"
+            )
+        expires_at = expires_at or actor.expires_at
+    return spec.model_copy(update={"expires_at": expires_at, "rate_limit": actor.rate_limit})
 
 
 async def _add_tenant(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,10 +32,21 @@ class Actor:
     request_id: str | None = None
     scopes: frozenset[str] | None = None
     """The scopes the actor holds, and so may grant; None: the CLI, which may grant any."""
+    expires_at: datetime | None = None
+    """When the acting key expires (a key it makes by self-service expires no later)."""
+    rate_limit: str | None = None
+    """The acting key's own rate limit (a key it makes by self-service gets it too)."""
 
     @classmethod
     def of(cls, principal: Principal, request_id: str | None) -> Actor:
-        return cls(principal.key_id or DEV_ACTOR, principal.tenant.id, request_id, principal.scopes)
+        return cls(
+            principal.key_id or DEV_ACTOR,
+            principal.tenant.id,
+            request_id,
+            principal.scopes,
+            principal.key_expires_at,
+            principal.rate_limit,
+        )
 
     def check_grant(self, scopes: Iterable[str]) -> None:
         """A key never grants a scope it does not hold itself: 403 naming the first one."""

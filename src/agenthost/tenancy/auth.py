@@ -52,14 +52,14 @@ class Authenticator:
     async def start(self) -> None:
         """In dev mode, make sure the dev tenant exists (entry points warn that keys are off)."""
         if self._dev_mode:
-            await operator(self._db, DEV_TENANT)
+            await operator(self._db, DEV_TENANT, dev_mode=True)
 
     async def _dev_principal(self) -> Authenticated:
         """The dev tenant as it is now: an administrator may limit or disable it too."""
         async with self._db.transaction(read_only=True) as tx:
             row = await tenant_rows.get(tx, DEV_TENANT)
         if row is None:  # deleted behind our back: recreate it
-            return Authenticated(await operator(self._db, DEV_TENANT), None)
+            return Authenticated(await operator(self._db, DEV_TENANT, dev_mode=True), None)
         if row.disabled:
             raise Forbidden(f"the {DEV_TENANT!r} tenant is disabled")
         return Authenticated(_with_every_scope(tenant_from_row(row)), None)
@@ -109,7 +109,9 @@ class Authenticator:
             except DependencyUnavailable as exc:  # bookkeeping: never fail the request for it
                 logger.warning("could not record when key %s was used: %s", key.id, exc.message)
         held = tenant_from_row(tenant)
-        principal = Principal(held, key.id, held_scopes(held, key.scopes), key.rate_limit)
+        principal = Principal(
+            held, key.id, held_scopes(held, key.scopes), key.rate_limit, key.expires_at
+        )
         return Authenticated(principal, key.expires_at)
 
 
@@ -118,13 +120,14 @@ def _with_every_scope(tenant: Tenant) -> Principal:
     return Principal(tenant, None, held_scopes(tenant, Scope))
 
 
-async def operator(db: Database, tenant_id: str) -> Principal:
+async def operator(db: Database, tenant_id: str, *, dev_mode: bool = False) -> Principal:
     """Whoever runs the CLI on this machine, acting as ``tenant_id`` (the dev tenant is
     created when missing; any other must exist)."""
     if tenant_id == DEV_TENANT:
         # Dev mode is local only: its tenant is an operator, so its demo may do everything.
+        # Outside dev mode (`agenthost run` on a real database) it is an ordinary tenant.
         row: TenantRow | None = await ensure_tenant(
-            db, DEV_TENANT, "Development (dev mode, no keys)", operator=True
+            db, DEV_TENANT, "Development (dev mode, no keys)", operator=dev_mode
         )
     else:
         async with db.transaction(read_only=True) as tx:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -75,6 +76,8 @@ class Principal:
     scopes: frozenset[str]
     rate_limit: str | None = None
     """The key's own rate limit; None: the setting's default."""
+    key_expires_at: datetime | None = None
+    """When the key expires; None: never (or no key)."""
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:

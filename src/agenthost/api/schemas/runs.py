@@ -72,13 +72,17 @@ def one_input_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
             ) from None
         sent_list = isinstance(value, list)
         errors = exc.errors()
-        error = next(
-            (e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list),
-            errors[0],
-        )
-        where = ".".join(str(part) for part in error["loc"][1:])
+        shaped = [e for e in errors if str(e["loc"][0]).startswith("list[") == sent_list]
+        # Within it, the deepest error, and a nested list's own rather than "not a string".
+        error = max(shaped or errors, key=lambda e: (len(e["loc"]), "str" not in e["loc"]))
+        where = ".".join(str(part) for part in error["loc"][1:] if not _union_branch(part))
         message = f"{where}: {error['msg']}" if where else error["msg"]
         raise PydanticCustomError(error["type"], "{message}", {"message": message}) from None
+
+
+def _union_branch(part: str | int) -> bool:
+    """A location part naming which alternative of a union failed, not a field."""
+    return part == "str" or str(part).startswith(("list[", "tagged-union["))
 
 
 class RunCreate(BaseModel):
