@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     RUN_TIMEOUT = "RUN_TIMEOUT"
     RUN_CANCELLED = "RUN_CANCELLED"
     RUN_ABANDONED = "RUN_ABANDONED"
+    APPROVAL_EXPIRED = "APPROVAL_EXPIRED"
     GUARDRAIL_TRIPPED = "GUARDRAIL_TRIPPED"
     MAX_TURNS_EXCEEDED = "MAX_TURNS_EXCEEDED"
     TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"  # noqa: S105 (an error code, not a secret)
@@ -192,6 +193,13 @@ class DependencyUnavailable(AgentHostError):
 
 class Conflict(AgentHostError):
     code, status, title = ErrorCode.CONFLICT, 409, "Conflict"
+
+
+class ApprovalExpired(AgentHostError):
+    """A run's tool calls awaiting approval were not all decided within its
+    ``approval_timeout_s``: the run is ``expired`` and can no longer continue."""
+
+    code, status, title = ErrorCode.APPROVAL_EXPIRED, 409, "The approvals expired"
 
 
 class TenantNotFound(AgentHostError):

@@ -4,13 +4,15 @@ run's record, the one truth about its outcome (also for a run resumed after it w
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from agenthost.api.errors import problem_body
 from agenthost.errors import AgentHostError
-from agenthost.execution.pipeline import final_data
-from agenthost.execution.types import RunOutcome, RunUsage
-from agenthost.store.tables import RunRow
+from agenthost.execution.pipeline import approval_data, final_data
+from agenthost.execution.types import PendingCall, RunOutcome, RunUsage
+from agenthost.store.repositories import events
+from agenthost.store.tables import RunApprovalRow, RunRow
 
 
 def _usage(row: RunRow) -> RunUsage:
@@ -22,21 +24,41 @@ def _usage(row: RunRow) -> RunUsage:
     )
 
 
+def _outcome(row: RunRow) -> RunOutcome:
+    return RunOutcome(
+        run_id=row.id,
+        agent=row.agent,
+        output=row.output,
+        usage=_usage(row),
+        duration_ms=row.duration_ms or 0.0,
+        last_agent=row.last_agent or "",
+        cached=row.cached,
+    )
+
+
 def last_event(row: RunRow) -> tuple[str, dict[str, Any]]:
     """``final`` (as a streamed run's) or ``error`` (a problem document)."""
     if row.status == "succeeded":
-        outcome = RunOutcome(
-            run_id=row.id,
-            agent=row.agent,
-            output=row.output,
-            usage=_usage(row),
-            duration_ms=row.duration_ms or 0.0,
-            last_agent=row.last_agent or "",
-            cached=row.cached,
-        )
-        return "final", final_data(outcome)
+        return "final", final_data(_outcome(row))
     error = AgentHostError.from_record(row.error_code or "INTERNAL", row.error_message)
     return "error", problem_body(error, row.request_id) | {"run_id": row.id}
+
+
+def stop_events(
+    row: RunRow, stop: int, calls: Sequence[RunApprovalRow]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key, type, data) of the events a run's ``stop``-th stop for approval ends with:
+    ``approval_required`` with its pending calls, then ``final`` (as a streamed run's)."""
+    pending = tuple(
+        PendingCall(call.call_id, call.agent, call.tool, call.arguments)
+        for call in calls
+        if call.decided_at is None
+    )
+    outcome = dataclasses.replace(_outcome(row), status="awaiting_approval", pending=pending)
+    return [
+        (f"approval:{stop}", "approval_required", approval_data(outcome)),
+        (events.stop_key(stop), "final", final_data(outcome)),
+    ]
 
 
 def webhook_body(row: RunRow) -> dict[str, Any]:

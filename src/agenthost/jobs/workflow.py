@@ -30,6 +30,7 @@ from agenthost.errors import (
     TenantNotFound,
 )
 from agenthost.execution.admission import Admission
+from agenthost.execution.approvals import continue_from
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.settlement import Settlement
@@ -109,6 +110,15 @@ class RunWorkflow:
         except AgentHostError as refused:
             await self._refuse(payload, refused)
         else:
+            if payload.round:  # it continues from its stop for approval
+                try:
+                    resume = await persistently(
+                        lambda: self.ledger.resume_point(payload.tenant_id, payload.run_id)
+                    )
+                except BaseException:
+                    self.lifecycle.run_finished(state)
+                    raise
+                continue_from(state, resume)
             await self._execute(state)
         row = await persistently(lambda: self.events.end(payload.tenant_id, payload.run_id))
         if webhook is not None:
@@ -118,7 +128,7 @@ class RunWorkflow:
         """End a run that may no longer run (its agent or the tenant's rights are gone)."""
         await persistently(
             lambda: self.ledger.fail_unstarted(
-                payload.tenant_id, payload.run_id, payload.period, error
+                payload.tenant_id, payload.run_id, payload.period, error, refund=not payload.round
             )
         )
 

@@ -18,9 +18,9 @@ from agenthost.api.schemas.runs import CancelOut
 from agenthost.api.sse import KEEPALIVE, encode
 from agenthost.container import Container
 from agenthost.errors import Conflict, RunNotFound, ValidationFailed
-from agenthost.jobs.progress import END
 from agenthost.jobs.service import BackgroundRuns
 from agenthost.store.repositories import runs
+from agenthost.store.repositories.events import is_end
 from agenthost.store.tables import RunRow
 
 router = APIRouter(prefix="/v1", tags=["background runs"])
@@ -31,7 +31,9 @@ EVENT_ID = re.compile(r"[0-9]{1,18}")
 EVENTS_DESCRIPTION = (
     "Server-sent events of a background run, from the start or after the event id in "
     "`Last-Event-ID` (or `after`): `run_started`, `agent_updated`, `tool_called`, "
-    "`tool_output`, `handoff`, `text_delta` (a whole message), then `final` or `error`."
+    "`tool_output`, `handoff`, `text_delta` (a whole message), then `final` or `error`; a run "
+    "that stops for approval ends the stream with `approval_required` and `final` (its "
+    "continuation's events follow them, from `run_started`)."
 )
 
 
@@ -117,7 +119,7 @@ async def _follow(
         for event in rows:
             last_id = event.id
             yield encode(event.type, event.data, event.id)
-            if event.key == END:
+            if is_end(event.key):  # (the run's, or its stop for approval's)
                 return
         if ended:  # the client resumed after the last event
             return

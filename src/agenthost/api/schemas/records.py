@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agenthost.api.schemas.runs import UsageOut
+from agenthost.execution.types import RunStatus
 
 
 class RunError(BaseModel):
@@ -15,7 +16,18 @@ class RunError(BaseModel):
     message: str | None
 
 
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+class ApprovalOut(BaseModel):
+    call_id: str
+    agent: str
+    tool: str
+    arguments: str = Field(description="The call's arguments as the model wrote them (JSON).")
+    status: Literal["pending", "approved", "rejected", "expired"]
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None = Field(
+        description="The API key id that decided (`cli` from the command line, `dev` in dev mode)."
+    )
+    message: str | None = Field(description="The reason given with the decision.")
 
 
 class RunRecord(BaseModel):
@@ -39,6 +51,15 @@ class RunRecord(BaseModel):
     )
     cancel_requested: bool = Field(
         default=False, description="A cancel was asked for; the run stops at once."
+    )
+    approvals: list[ApprovalOut] = Field(
+        default_factory=list,
+        description="Tool calls the run stopped at for approval, and the decisions on them.",
+    )
+    approval_expires_at: datetime | None = Field(
+        default=None,
+        description="While `awaiting_approval`: when the run becomes `expired` unless every "
+        "pending call is decided.",
     )
 
 
