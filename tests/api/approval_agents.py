@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents import Agent, function_tool
+from examples.refunds import over_limit
 
 from agenthost.registry import AgentRegistry
-from examples.refunds import over_limit
 
 
 @dataclass
