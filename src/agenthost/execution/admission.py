@@ -130,10 +130,11 @@ class Admission:
             await self._ledger.close(state)
             raise
 
-    def resume(self, request: RunRequest, period: str) -> RunState:
+    def resume(self, request: RunRequest, period: str, *, continued: bool = False) -> RunState:
         """A queued background run about to execute in this process, checked again (the agent
-        or the tenant's rights may have changed since it was queued). The caller settles it."""
-        state = self._check(request, "background")
+        or the tenant's rights may have changed since it was queued). The caller settles it.
+        ``continued``: it continues after a stop for approval (its input is in its state)."""
+        state = self._check(request, "background", clean=not continued)
         state.reservation = Reservation(period=period, slot=False)
         self._lifecycle.run_started(state)
         return state

@@ -104,7 +104,7 @@ class RunWorkflow:
         webhook = DBOS.reserve_step() if payload.webhook_url is not None else None
         try:
             request = await persistently(lambda: self._request(payload))
-            state = self.admission.resume(request, payload.period)
+            state = self.admission.resume(request, payload.period, continued=payload.round > 0)
         except ShuttingDown:
             await park()
         except AgentHostError as refused:
