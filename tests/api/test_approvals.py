@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agenthost.store.tables import RunPauseRow
 from tests.api.approval_agents import Refunds, build_registry, refund_request
 from tests.api.tenants import tenant_with_key
 
@@ -218,3 +220,41 @@ def _events(raw: str) -> list[tuple[str, Any]]:
         if "event" in lines:
             events.append((lines["event"], json.loads(lines["data"])))
     return events
+
+
+async def test_undecided_runs_expire_and_lose_their_state(agenthost_client: Any) -> None:
+    refunds = Refunds()
+    # A millisecond: the run's approvals have expired by the time anyone decides.
+    registry = build_registry(refunds, approval_timeout_s=0.001)
+    async with agenthost_client(registry) as (client, app):
+        stopped = await _stop(client, 500)
+        run_id, call_id = stopped["run_id"], stopped["pending_approvals"][0]["call_id"]
+        late = await _decide(client, run_id, {"call_id": call_id, "approve": True})
+        assert late.status_code == 409 and late.json()["code"] == "APPROVAL_EXPIRED"
+        container = app.state.container
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        assert await container.ledger.sweep(now=later) == 1
+        assert await container.ledger.sweep(now=later) == 0
+        record = (await client.get(f"/v1/runs/{run_id}")).json()
+        assert record["status"] == "expired" and record["error"]["code"] == "APPROVAL_EXPIRED"
+        assert record["approvals"][0]["status"] == "expired"
+        assert record["finished_at"] is not None and record["approval_expires_at"] is None
+        async with container.db.transaction(read_only=True) as tx:
+            assert await tx.get(RunPauseRow, run_id) is None  # its state is deleted
+        again = await _decide(client, run_id, {"call_id": call_id, "approve": True})
+        assert again.status_code == 409 and again.json()["code"] == "APPROVAL_EXPIRED"
+        listed = (await client.get("/v1/runs", params={"status": "expired"})).json()["runs"]
+        assert [run["run_id"] for run in listed] == [run_id]
+    assert refunds.made == []
+
+
+async def test_the_wait_follows_the_agents_policy_else_the_setting(
+    agenthost_client: Any,
+) -> None:
+    refunds = Refunds()
+    async with agenthost_client(build_registry(refunds), approval_timeout_s=600) as (client, _):
+        stopped = await _stop(client, 500)
+        record = (await client.get(f"/v1/runs/{stopped['run_id']}")).json()
+        created = datetime.fromisoformat(record["created_at"])
+        expires = datetime.fromisoformat(record["approval_expires_at"])
+        assert timedelta(seconds=599) < expires - created < timedelta(seconds=660)

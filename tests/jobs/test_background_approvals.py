@@ -3,6 +3,7 @@ stored state without repeating a model or tool call (DBOS on SQLite inside the s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api.approval_agents import Refunds, build_registry, refund_request
@@ -80,3 +81,19 @@ async def test_a_sync_run_may_continue_in_the_background(agenthost_client: Any) 
         record = await _settled(client, body["run_id"], "succeeded", "failed")
     assert record["status"] == "succeeded" and record["mode"] == "background"
     assert refunds.made == []
+
+
+async def test_an_expired_background_run_ends_its_event_stream(agenthost_client: Any) -> None:
+    refunds = Refunds()
+    registry = build_registry(refunds, approval_timeout_s=0.001)
+    async with agenthost_client(registry, **BACKGROUND) as (client, app):
+        response = await client.post(
+            "/v1/agents/refunds/runs", json={"input": refund_request(500), "background": True}
+        )
+        run_id = response.json()["run_id"]
+        await _settled(client, run_id, "awaiting_approval")
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        assert await app.state.container.ledger.sweep(now=later) == 1
+        events = await _events(client, run_id)
+    assert [kind for _, kind, _ in events][-3:] == ["approval_required", "final", "error"]
+    assert events[-1][2]["code"] == "APPROVAL_EXPIRED"

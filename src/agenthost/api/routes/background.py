@@ -18,9 +18,10 @@ from agenthost.api.schemas.runs import CancelOut
 from agenthost.api.sse import KEEPALIVE, encode
 from agenthost.container import Container
 from agenthost.errors import Conflict, RunNotFound, ValidationFailed
+from agenthost.jobs.progress import PAGE
 from agenthost.jobs.service import BackgroundRuns
 from agenthost.store.repositories import runs
-from agenthost.store.repositories.events import is_end
+from agenthost.store.repositories.events import END, is_end
 from agenthost.store.tables import RunRow
 
 router = APIRouter(prefix="/v1", tags=["background runs"])
@@ -116,11 +117,13 @@ async def _follow(
         # Asked first: if the last event was stored already, this read returns all the rest.
         ended = await background.events.ended(run.id)
         rows = await background.events_after(run.id, last_id)
-        for event in rows:
+        for index, event in enumerate(rows):
             last_id = event.id
             yield encode(event.type, event.data, event.id)
-            if is_end(event.key):  # (the run's, or its stop for approval's)
+            if event.key == END:
                 return
+            if is_end(event.key) and index == len(rows) - 1 and len(rows) < PAGE:
+                return  # the run's latest stop for approval (nothing came after it yet)
         if ended:  # the client resumed after the last event
             return
         if rows:
