@@ -217,7 +217,7 @@ def _build(
         ledger=ledger,
         admin=TenantAdmin(db, registry, provider.serves, on_change=authenticator.forget),
         pipeline=pipeline,
-        approvals=Approvals(db, admission, background=background is not None),
+        approvals=Approvals(db, admission),
         background=background,
         tracing=tracing,
         metrics=metrics,

@@ -92,7 +92,12 @@ class Admission:
         return state
 
     async def admit_decided(
-        self, request: RunRequest, mode: RunMode, decisions: tuple[Decision, ...], period: str
+        self,
+        request: RunRequest,
+        mode: RunMode,
+        decisions: tuple[Decision, ...],
+        period: str,
+        decided_by: str,
     ) -> RunState | None:
         """Record ``decisions`` on the run ``request`` names (awaiting approval). Once none
         of its calls is left undecided, the run continues: the returned state (admitted like a
@@ -103,7 +108,7 @@ class Admission:
         if foreground:
             self._lifecycle.run_started(state)
         try:
-            resume = await to_completion(self._decide(state, decisions, period))
+            resume = await to_completion(self._decide(state, decisions, period, decided_by))
         except BaseException:
             self._lifecycle.run_finished(state)
             raise
@@ -116,9 +121,9 @@ class Admission:
         return state
 
     async def _decide(
-        self, state: RunState, decisions: tuple[Decision, ...], period: str
+        self, state: RunState, decisions: tuple[Decision, ...], period: str, decided_by: str
     ) -> Resume | None:
-        if not await self._ledger.decide(state, decisions, utcnow(), period):
+        if not await self._ledger.decide(state, decisions, utcnow(), period, decided_by):
             return None
         try:
             return await self._ledger.resume_point(state.tenant_id, state.request.run_id)

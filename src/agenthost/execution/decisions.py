@@ -47,10 +47,9 @@ def _pending(calls: Sequence[RunApprovalRow]) -> tuple[PendingCall, ...]:
 
 
 class Approvals:
-    def __init__(self, db: Database, admission: Admission, *, background: bool) -> None:
+    def __init__(self, db: Database, admission: Admission) -> None:
         self._db = db
         self._admission = admission
-        self._background = background
 
     async def decide(
         self,
@@ -58,19 +57,23 @@ class Approvals:
         run_id: str,
         decisions: Sequence[Decision],
         *,
+        decided_by: str,
+        can_queue: bool,
         background: bool = False,
         request_id: str | None = None,
     ) -> Decided:
-        """Record ``decisions`` on the tenant's run ``run_id``; RunNotFound (another tenant's
-        run too), Conflict (not awaiting approval, or a call decided already),
-        ApprovalExpired, ValidationFailed (a call that is not the run's, or named twice)."""
+        """Record ``decisions`` (by ``decided_by``: a key id, ``cli`` or ``dev``) on the
+        tenant's run ``run_id``; RunNotFound (another tenant's run too), Conflict (not awaiting
+        approval, or a call decided already), ApprovalExpired, ValidationFailed (a call that
+        is not the run's, or named twice). ``can_queue``: background runs can be queued here
+        (else a run that would continue in the background is refused before any decision)."""
         row, calls = await self._awaiting(principal.tenant.id, run_id)
         chosen = tuple(decisions)
         _check(chosen, calls)
         mode: RunMode = "background" if background or row.mode == "background" else "sync"
         if mode != "background" and row.mode == "stream":
             mode = "stream"
-        if mode == "background" and not self._background:
+        if mode == "background" and not can_queue:
             raise NotImplementedFeature(
                 "background runs are turned off on this server (the background_runs setting)"
             )
@@ -85,7 +88,7 @@ class Approvals:
         )
         try:
             state = await self._admission.admit_decided(
-                request, mode, chosen, month_of(row.created_at)
+                request, mode, chosen, month_of(row.created_at), decided_by
             )
         except pauses.AlreadyDecided as exc:
             raise Conflict(f"call {exc.call_id!r} was decided already") from None

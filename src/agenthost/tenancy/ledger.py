@@ -236,7 +236,12 @@ class Ledger:
         )
 
     async def decide(
-        self, state: RunState, decisions: tuple[Decision, ...], now: datetime, period: str
+        self,
+        state: RunState,
+        decisions: tuple[Decision, ...],
+        now: datetime,
+        period: str,
+        decided_by: str,
     ) -> bool:
         """Record ``decisions`` on the run ``state`` continues; once none is left undecided,
         mark it continuing (taking a concurrency slot unless it runs in the background).
@@ -249,7 +254,7 @@ class Ledger:
                 tenant_id=state.tenant_id,
                 run_id=state.request.run_id,
                 decisions=tuple((d.call_id, d.approve, d.message) for d in decisions),
-                decided_by=state.request.principal.key_id or "dev",
+                decided_by=decided_by,
                 now=now,
             ),
             status="queued" if state.mode == "background" else "running",

@@ -46,6 +46,8 @@ async def decide(
         principal,
         run_id,
         [Decision(d.call_id, d.approve, d.message) for d in body.decisions],
+        decided_by=principal.key_id or "dev",
+        can_queue=container.background is not None,
         background=body.background,
         request_id=request_id,
     )
