@@ -11,6 +11,7 @@ from typing import Any
 from agenthost.store.tables import RunPauseRow
 from tests.api.approval_agents import Refunds, build_registry, refund_request
 from tests.api.tenants import tenant_with_key
+from tests.waiting import eventually
 
 
 async def _stop(client: Any, *amounts: int, **headers: str) -> dict[str, Any]:
@@ -258,3 +259,67 @@ async def test_the_wait_follows_the_agents_policy_else_the_setting(
         created = datetime.fromisoformat(record["created_at"])
         expires = datetime.fromisoformat(record["approval_expires_at"])
         assert timedelta(seconds=599) < expires - created < timedelta(seconds=660)
+
+
+async def test_a_waiting_run_holds_no_slot_and_a_failed_continuation_keeps_its_record(
+    agenthost_client: Any, mock_llm: Any
+) -> None:
+    refunds = Refunds()
+    settings = {"dev_mode": False, "retry_max_attempts": 1}
+    async with agenthost_client(build_registry(refunds), **settings) as (client, app):
+        key = await tenant_with_key(app, "tenant-a", max_concurrent_runs=1)
+        first = await _stop(client, 500, **key.headers)
+        second = await _stop(client, 600, **key.headers)  # the first one holds no slot
+        mock_llm.queue_faults({"kind": "500", "times": 1})
+        call_id = first["pending_approvals"][0]["call_id"]
+        failed = await client.post(
+            f"/v1/runs/{first['run_id']}/approvals",
+            json={"decisions": [{"call_id": call_id, "approve": True}]},
+            headers=key.headers,
+        )
+        assert failed.status_code == 503, failed.text
+        assert failed.json()["code"] == "UPSTREAM_UNAVAILABLE"
+        record = (await client.get(f"/v1/runs/{first['run_id']}", headers=key.headers)).json()
+        assert record["status"] == "failed" and record["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+        [approval] = record["approvals"]  # the decision is kept with the failed run
+        assert approval["status"] == "approved" and approval["decided_by"] == key.id
+        assert record["usage"]["requests"] == 1
+        assert refunds.made == [500]  # the approved call ran once; the model then failed
+        async with app.state.container.db.transaction(read_only=True) as tx:
+            assert await tx.get(RunPauseRow, first["run_id"]) is None
+        # The failed continuation gave its slot back: the other run continues.
+        call_id = second["pending_approvals"][0]["call_id"]
+        done = await client.post(
+            f"/v1/runs/{second['run_id']}/approvals",
+            json={"decisions": [{"call_id": call_id, "approve": True}]},
+            headers=key.headers,
+        )
+        assert done.status_code == 200 and done.json()["status"] == "succeeded", done.text
+
+
+async def test_a_continuation_refused_at_admission_records_no_decision(
+    agenthost_client: Any, mock_llm: Any
+) -> None:
+    refunds = Refunds()
+    async with agenthost_client(build_registry(refunds), dev_mode=False) as (client, app):
+        key = await tenant_with_key(app, "tenant-a", max_concurrent_runs=1)
+        stopped = await _stop(client, 500, **key.headers)
+        url = f"/v1/runs/{stopped['run_id']}/approvals"
+        decision = {
+            "decisions": [{"call_id": stopped["pending_approvals"][0]["call_id"], "approve": True}]
+        }
+        busy = asyncio.create_task(
+            client.post(
+                "/v1/agents/refunds/runs", json={"input": "[[sleep:1500]] hi"}, headers=key.headers
+            )
+        )
+        await eventually(lambda: mock_llm.stats()["in_flight"] == 1)  # it holds the slot
+        refused = await client.post(url, json=decision, headers=key.headers)
+        assert refused.status_code == 429 and refused.json()["code"] == "QUOTA_EXCEEDED"
+        record = (await client.get(f"/v1/runs/{stopped['run_id']}", headers=key.headers)).json()
+        assert record["status"] == "awaiting_approval"
+        assert record["approvals"][0]["status"] == "pending"  # nothing was recorded
+        assert (await busy).status_code == 200
+        done = await client.post(url, json=decision, headers=key.headers)
+        assert done.status_code == 200 and done.json()["status"] == "succeeded", done.text
+    assert refunds.made == [500]

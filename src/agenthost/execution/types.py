@@ -71,7 +71,6 @@ RunStatus = Literal[
 ]
 """Every status a run record may have. ``awaiting_approval``: stopped at tool calls that need
 a human's decision (not finished); ``expired``: those decisions did not come in time."""
-UNFINISHED: tuple[RunStatus, ...] = ("queued", "running", "awaiting_approval")
 
 
 @dataclass(frozen=True, slots=True)
