@@ -323,3 +323,25 @@ async def test_a_continuation_refused_at_admission_records_no_decision(
         done = await client.post(url, json=decision, headers=key.headers)
         assert done.status_code == 200 and done.json()["status"] == "succeeded", done.text
     assert refunds.made == [500]
+
+
+async def test_a_run_with_a_session_continues_it_without_writing_a_turn_twice(
+    agenthost_client: Any,
+) -> None:
+    refunds = Refunds()
+    async with agenthost_client(build_registry(refunds)) as (client, _):
+        text = refund_request(500)
+        response = await client.post(
+            "/v1/agents/refunds/runs", json={"input": text, "session_id": "case-7"}
+        )
+        stopped = response.json()
+        assert stopped["status"] == "awaiting_approval", stopped
+        call_id = stopped["pending_approvals"][0]["call_id"]
+        done = await _decide(client, stopped["run_id"], {"call_id": call_id, "approve": True})
+        assert done.status_code == 200 and done.json()["status"] == "succeeded", done.text
+        items = (await client.get("/v1/sessions/case-7")).json()["items"]
+    users = [item for item in items if item.get("role") == "user"]
+    calls = [item for item in items if item.get("type") == "function_call"]
+    outputs = [item for item in items if item.get("type") == "function_call_output"]
+    assert len(users) == 1 and len(calls) == 1 and len(outputs) == 1, items
+    assert refunds.made == [500]

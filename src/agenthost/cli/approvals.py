@@ -8,16 +8,14 @@ for the server's or a worker's executing process), and its outcome is printed as
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
-from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
+from agenthost.cli.common import run_or_fail, settings_from
 from agenthost.cli.run import AWAITING_APPROVAL_EXIT_CODE, report
 from agenthost.container import build_container
-from agenthost.errors import AgentHostError
 from agenthost.execution.types import Decision, RunOutcome
 from agenthost.security.output import for_terminal
 from agenthost.settings import Settings
@@ -74,12 +72,7 @@ def _command(
 ) -> None:
     settings = settings_from(agents=agents)
     configure_logging(level="WARNING", fmt="console", sensitive=settings.log_sensitive_data)
-    try:
-        result = asyncio.run(_decide(settings, tenant, run_id, decision))
-    except CONFIG_ERRORS as exc:
-        fail(str(exc))
-    except AgentHostError as exc:
-        fail(f"{exc.code.value}: {exc.message}", code=1)
+    result = run_or_fail(_decide(settings, tenant, run_id, decision))
     if result.outcome is not None:
         report(result.outcome, as_json=as_json)
         return

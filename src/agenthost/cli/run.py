@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -12,9 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agenthost.cli.common import CONFIG_ERRORS, fail, settings_from
+from agenthost.cli.common import run_or_fail, settings_from
 from agenthost.container import build_container, startup_warnings
-from agenthost.errors import AgentHostError
 from agenthost.execution.types import RunOutcome, RunRequest
 from agenthost.security.output import for_terminal
 from agenthost.settings import Settings
@@ -59,13 +57,7 @@ def run_command(
     configure_logging(level="WARNING", fmt="console", sensitive=settings.log_sensitive_data)
     for warning in startup_warnings(settings):
         logger.warning(warning)
-    try:
-        outcome = asyncio.run(_run_once(settings, agent, text, tenant))
-    except CONFIG_ERRORS as exc:
-        fail(str(exc))
-    except AgentHostError as exc:
-        fail(f"{exc.code.value}: {exc.message}", code=1)
-    report(outcome, as_json=as_json)
+    report(run_or_fail(_run_once(settings, agent, text, tenant)), as_json=as_json)
 
 
 def report(outcome: RunOutcome, *, as_json: bool) -> None:

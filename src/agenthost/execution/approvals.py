@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from agents import Agent
+from agents.exceptions import UserError
 from agents.items import ToolApprovalItem
 from agents.result import RunResult, RunResultStreaming
 from agents.run_state import RunState as SdkRunState
 from agents.usage import Usage
 
-from agenthost.errors import PayloadTooLarge
+from agenthost.errors import Conflict, PayloadTooLarge
 from agenthost.execution.types import PendingCall, Resume, RunState
 
 
@@ -70,7 +71,13 @@ def continue_from(state: RunState, resume: Resume) -> None:
 
 async def restored(agent: Agent[Any], resume: Resume) -> SdkRunState[Any, Agent[Any]]:
     """The SDK state ``resume`` continues from, every decision applied to it."""
-    sdk_state = await SdkRunState.from_string(agent, resume.state)
+    try:
+        sdk_state = await SdkRunState.from_string(agent, resume.state)
+    except UserError:
+        raise Conflict(
+            "the run's stored state no longer fits its agent (its tools or handoffs changed "
+            "since the run stopped for approval); start a new run"
+        ) from None
     decisions = {decision.call_id: decision for decision in resume.decisions}
     for item in sdk_state.get_interruptions():
         decision = decisions.get(pending_call(item).call_id)

@@ -38,7 +38,8 @@ class Decided:
     pending: tuple[PendingCall, ...]
 
 
-def _pending(calls: Sequence[RunApprovalRow]) -> tuple[PendingCall, ...]:
+def pending_of(calls: Sequence[RunApprovalRow]) -> tuple[PendingCall, ...]:
+    """The calls of ``calls`` still undecided."""
     return tuple(
         PendingCall(call.call_id, call.agent, call.tool, call.arguments)
         for call in calls
@@ -100,7 +101,7 @@ class Approvals:
         # (Another request may have decided the last calls meanwhile, and continued the run.)
         async with self._db.transaction(read_only=True) as tx:
             calls = await pauses.calls(tx, [run_id])
-        return Decided(row, None, _pending(calls))
+        return Decided(row, None, pending_of(calls))
 
     async def _awaiting(
         self, tenant_id: str, run_id: str

@@ -114,8 +114,6 @@ class Resume:
     """Usage before the stop (the resumed run adds to it)."""
     duration_ms: float
     """Time spent running before the stop (the wait is not counted)."""
-    period: str
-    """The month the run was counted in (when it was created)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,12 @@ from typing import Any
 
 from agenthost.api.errors import problem_body
 from agenthost.errors import AgentHostError
+from agenthost.execution.decisions import pending_of
 from agenthost.execution.pipeline import approval_data, final_data
-from agenthost.execution.types import PendingCall, RunOutcome, RunUsage
+from agenthost.execution.types import RunOutcome
 from agenthost.store.repositories import events
 from agenthost.store.tables import RunApprovalRow, RunRow
-
-
-def _usage(row: RunRow) -> RunUsage:
-    return RunUsage(
-        requests=row.requests,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        total_tokens=row.total_tokens,
-    )
+from agenthost.tenancy.ledger import recorded_usage
 
 
 def _outcome(row: RunRow) -> RunOutcome:
@@ -29,7 +22,7 @@ def _outcome(row: RunRow) -> RunOutcome:
         run_id=row.id,
         agent=row.agent,
         output=row.output,
-        usage=_usage(row),
+        usage=recorded_usage(row),
         duration_ms=row.duration_ms or 0.0,
         last_agent=row.last_agent or "",
         cached=row.cached,
@@ -49,12 +42,9 @@ def stop_events(
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(key, type, data) of the events a run's ``stop``-th stop for approval ends with:
     ``approval_required`` with its pending calls, then ``final`` (as a streamed run's)."""
-    pending = tuple(
-        PendingCall(call.call_id, call.agent, call.tool, call.arguments)
-        for call in calls
-        if call.decided_at is None
+    outcome = dataclasses.replace(
+        _outcome(row), status="awaiting_approval", pending=pending_of(calls)
     )
-    outcome = dataclasses.replace(_outcome(row), status="awaiting_approval", pending=pending)
     return [
         (f"approval:{stop}", "approval_required", approval_data(outcome)),
         (events.stop_key(stop), "final", final_data(outcome)),
@@ -68,7 +58,7 @@ def webhook_body(row: RunRow) -> dict[str, Any]:
         "status": row.status,
         "metadata": row.run_metadata,
         "output": row.output,
-        "usage": dataclasses.asdict(_usage(row)),
+        "usage": dataclasses.asdict(recorded_usage(row)),
         "error": None
         if row.error_code is None
         else {"code": row.error_code, "message": row.error_message},

@@ -36,6 +36,7 @@ from agenthost.execution.types import (
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import events, pauses, quotas, reservations, runs
+from agenthost.store.tables import RunRow
 from agenthost.store.types import utcnow
 from agenthost.telemetry.metrics import Metrics
 
@@ -287,14 +288,8 @@ class Ledger:
                 if call.round == pause.round and call.decided_at is not None
             ),
             round=pause.round,
-            usage=RunUsage(
-                requests=row.requests,
-                input_tokens=row.input_tokens,
-                output_tokens=row.output_tokens,
-                total_tokens=row.total_tokens,
-            ),
+            usage=recorded_usage(row),
             duration_ms=row.duration_ms or 0.0,
-            period=month_of(row.created_at),
         )
 
     async def sweep(self, now: datetime | None = None) -> int:
@@ -360,6 +355,16 @@ class Ledger:
             "cached": False,
             "input": stored_input(state.input) if self._store_content else None,
         }
+
+
+def recorded_usage(row: RunRow) -> RunUsage:
+    """The usage a run record holds."""
+    return RunUsage(
+        requests=row.requests,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        total_tokens=row.total_tokens,
+    )
 
 
 def stored_input(value: RunInput) -> str:

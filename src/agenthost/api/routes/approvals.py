@@ -13,6 +13,7 @@ from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.runs import ApprovalsIn, RunAccepted, RunResponse, UsageOut
 from agenthost.api.sse import sse_response
 from agenthost.execution.types import Decision
+from agenthost.tenancy.ledger import recorded_usage
 
 router = APIRouter(prefix="/v1", tags=["approvals"])
 
@@ -59,12 +60,7 @@ async def decide(
             agent=row.agent,
             status="awaiting_approval",
             output=None,
-            usage=UsageOut(
-                requests=row.requests,
-                input_tokens=row.input_tokens,
-                output_tokens=row.output_tokens,
-                total_tokens=row.total_tokens,
-            ),
+            usage=UsageOut(**recorded_usage(row).as_dict()),
             cached=False,
             duration_ms=row.duration_ms or 0.0,
             request_id=request_id,

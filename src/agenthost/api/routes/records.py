@@ -30,6 +30,7 @@ from agenthost.execution.types import RunStatus
 from agenthost.registry import NAME_PATTERN
 from agenthost.store.repositories import pauses, runs
 from agenthost.store.tables import RunApprovalRow, RunRow
+from agenthost.tenancy.ledger import recorded_usage
 from agenthost.tenancy.usage import usage_report
 
 router = APIRouter(prefix="/v1", tags=["records"])
@@ -93,12 +94,7 @@ def run_record(row: RunRow, approvals: Approvals | None = None) -> RunRecord:
         created_at=row.created_at,
         finished_at=row.finished_at,
         duration_ms=row.duration_ms,
-        usage=UsageOut(
-            requests=row.requests,
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            total_tokens=row.total_tokens,
-        ),
+        usage=UsageOut(**recorded_usage(row).as_dict()),
         last_agent=row.last_agent,
         cached=row.cached,
         error=(
