@@ -345,3 +345,13 @@ async def test_a_run_with_a_session_continues_it_without_writing_a_turn_twice(
     outputs = [item for item in items if item.get("type") == "function_call_output"]
     assert len(users) == 1 and len(calls) == 1 and len(outputs) == 1, items
     assert refunds.made == [500]
+
+
+async def test_the_guides_route_says_when_a_run_awaits_approval(agenthost_client: Any) -> None:
+    async with agenthost_client(build_registry(Refunds())) as (client, _):
+        response = await client.post(
+            "/api/agents/execute", json={"agentName": "refunds", "input": refund_request(500)}
+        )
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "awaiting_approval"
+    assert body["runId"].startswith("run_") and body["pendingApprovals"][0]["tool"] == "refund"
