@@ -10,7 +10,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from agenthost.errors import ErrorCode, Forbidden, ShuttingDown, ValidationFailed
+from agenthost.errors import (
+    ErrorCode,
+    Forbidden,
+    InternalError,
+    ShuttingDown,
+    ValidationFailed,
+)
 from agenthost.execution.approvals import continue_from
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
@@ -126,7 +132,10 @@ class Admission:
         if not await self._ledger.decide(state, decisions, utcnow(), period, decided_by):
             return None
         try:
-            return await self._ledger.resume_point(state.tenant_id, state.request.run_id)
+            resume = await self._ledger.resume_point(state.tenant_id, state.request.run_id)
+            if resume is None:  # (it holds the run: nothing else deletes the state meanwhile)
+                raise InternalError("a run continuing after its approvals has no stored state")
+            return resume
         except BaseException:
             # Continued, but its state could not be read: settle it (failed) now.
             state.status, state.error_code = "failed", ErrorCode.DEPENDENCY_UNAVAILABLE.value

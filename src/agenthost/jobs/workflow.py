@@ -110,19 +110,29 @@ class RunWorkflow:
         except AgentHostError as refused:
             await self._refuse(payload, refused)
         else:
-            if payload.round:  # it continues from its stop for approval
-                try:
-                    resume = await persistently(
-                        lambda: self.ledger.resume_point(payload.tenant_id, payload.run_id)
-                    )
-                except BaseException:
-                    self.lifecycle.run_finished(state)
-                    raise
-                continue_from(state, resume)
-            await self._execute(state)
+            if await self._continues(payload, state):
+                await self._execute(state)
         row = await persistently(lambda: self.events.end(payload.tenant_id, payload.run_id))
         if webhook is not None:
             await self._notify(webhook, payload.webhook_url or "", row)
+
+    async def _continues(self, payload: RunPayload, state: RunState) -> bool:
+        """Whether to execute ``state``: a new run, or a continuation after a stop for approval
+        (from its stored state) that has not settled yet (before a crash)."""
+        if not payload.round:
+            return True
+        try:
+            resume = await persistently(
+                lambda: self.ledger.resume_point(payload.tenant_id, payload.run_id)
+            )
+        except BaseException:
+            self.lifecycle.run_finished(state)
+            raise
+        if resume is None or resume.round != payload.round:  # settled, maybe stopped again
+            self.lifecycle.run_finished(state)
+            return False
+        continue_from(state, resume)
+        return True
 
     async def _refuse(self, payload: RunPayload, error: AgentHostError) -> None:
         """End a run that may no longer run (its agent or the tenant's rights are gone)."""

@@ -22,7 +22,6 @@ from agenthost.errors import (
     ApprovalExpired,
     DependencyUnavailable,
     ErrorCode,
-    InternalError,
     QuotaExceeded,
 )
 from agenthost.execution.types import (
@@ -271,14 +270,15 @@ class Ledger:
             state.reservation = Reservation(period=period, slot=slot)
         return continued
 
-    async def resume_point(self, tenant_id: str, run_id: str) -> Resume:
+    async def resume_point(self, tenant_id: str, run_id: str) -> Resume | None:
         """What a run whose calls are all decided continues from: its stored state, the
-        decisions on the calls it stopped at, its usage and running time so far."""
+        decisions on the calls it stopped at, its usage and running time so far. None: it has
+        no stored state (its continuation settled already)."""
         async with self._db.transaction(read_only=True) as tx:
             row = await runs.get(tx, tenant_id, run_id)
             pause = await pauses.get_pause(tx, run_id)
             if row is None or pause is None:
-                raise InternalError("a run continuing after its approvals has no stored state")
+                return None
             calls = await pauses.calls(tx, [run_id])
         return Resume(
             state=pause.state,
