@@ -176,15 +176,21 @@ async def expirable(tx: AsyncSession, now: datetime) -> Sequence[tuple[str, str,
         .join(RunPauseRow, RunPauseRow.run_id == RunRow.id)
         .where(RunRow.status == "awaiting_approval", RunPauseRow.expires_at <= now)
     )
-    return [tuple(row) for row in (await tx.execute(statement)).all()]  # type: ignore[misc]
+    rows = (await tx.execute(statement)).all()
+    return [(row.id, row.tenant_id, row.agent, row.mode) for row in rows]
 
 
 async def expire(tx: AsyncSession, run_id: str, now: datetime, code: str, message: str) -> bool:
-    """End a run awaiting approval as ``expired`` and delete its state; whether it was still
-    awaiting (a decision may have continued it first)."""
+    """End a run awaiting approval past its expiry as ``expired`` and delete its state;
+    whether it was still so (a decision may have continued it first)."""
+    past = (
+        select(RunPauseRow.run_id)
+        .where(RunPauseRow.run_id == run_id, RunPauseRow.expires_at <= now)
+        .exists()
+    )
     result = await tx.execute(
         update(RunRow)
-        .where(RunRow.id == run_id, RunRow.status == "awaiting_approval")
+        .where(RunRow.id == run_id, RunRow.status == "awaiting_approval", past)
         .values(status="expired", error_code=code, error_message=message, finished_at=now)
         .execution_options(synchronize_session=False)
     )
