@@ -220,7 +220,6 @@ class Ledger:
             refund=state.status != "succeeded" and not state.model_called,
             resumed=state.resume is not None,
             stop=self._stop(state, now) if stopped else None,
-            now=now,
         )
         await self._db.scripts.run(reservations.close_run(closing))
         state.reservation = None
@@ -232,6 +231,7 @@ class Ledger:
             round=1 if state.resume is None else state.resume.round + 1,
             state=state.paused_state,
             calls=tuple(call.as_dict() for call in state.pending),
+            stopped_at=now,
             expires_at=now + timedelta(seconds=state.approval_timeout_s),
         )
 

@@ -59,19 +59,17 @@ class Stop:
     state: str
     calls: tuple[Mapping[str, str], ...]
     """Each call's ``call_id``, ``agent``, ``tool`` and ``arguments``."""
+    stopped_at: datetime
     expires_at: datetime
 
 
-def stop(tenant_id: str, run_id: str, at: Stop, now: datetime) -> Script[None]:
+def stop(tenant_id: str, run_id: str, at: Stop) -> Script[None]:
     """Keep ``at``'s state and calls (the run's record says ``awaiting_approval``)."""
     run = {"run_id": run_id, "round": at.round}
-    yield Step(
-        INSERT_PAUSE,
-        {**run, "tenant_id": tenant_id, "state": at.state, "created_at": now,
-         "expires_at": at.expires_at},
-    )  # fmt: skip
+    pause = {"tenant_id": tenant_id, "state": at.state, "expires_at": at.expires_at}
+    yield Step(INSERT_PAUSE, {**run, **pause, "created_at": at.stopped_at})
     for call in at.calls:
-        yield Step(INSERT_CALL, {**run, **call, "requested_at": now})
+        yield Step(INSERT_CALL, {**run, **call, "requested_at": at.stopped_at})
 
 
 class NotAwaiting(Exception):

@@ -171,7 +171,6 @@ class Closing:
     """The run continued from a stop for approval: its stored state goes."""
     stop: pauses.Stop | None = None
     """The run stopped (again) for approval: the state and calls to keep."""
-    now: datetime | None = None
 
 
 def close_run(closing: Closing) -> Script[bool]:
@@ -188,6 +187,5 @@ def close_run(closing: Closing) -> Script[bool]:
     if written and closing.resumed:
         yield Step(pauses.DELETE_PAUSE, run)
     if written and closing.stop is not None:
-        assert closing.now is not None
-        yield from pauses.stop(closing.tenant_id, closing.run_id, closing.stop, closing.now)
+        yield from pauses.stop(closing.tenant_id, closing.run_id, closing.stop)
     return written
