@@ -9,6 +9,7 @@ the returned state the way the run asks: synchronously, streamed or in the backg
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from agenthost.errors import (
 )
 from agenthost.execution.admission import Admission
 from agenthost.execution.types import Decision, PendingCall, RunMode, RunRequest, RunState
+from agenthost.security.input import strip_control
 from agenthost.store.database import Database
 from agenthost.store.repositories import pauses, runs
 from agenthost.store.tables import RunApprovalRow, RunRow
@@ -69,7 +71,11 @@ class Approvals:
         is not the run's, or named twice). ``can_queue``: background runs can be queued here
         (else a run that would continue in the background is refused before any decision)."""
         row, calls = await self._awaiting(principal.tenant.id, run_id)
-        chosen = tuple(decisions)
+        # The message reaches the model: no control characters (as for a run's input).
+        chosen = tuple(
+            dataclasses.replace(d, message=strip_control(d.message)) if d.message else d
+            for d in decisions
+        )
         _check(chosen, calls)
         mode: RunMode = "background" if background or row.mode == "background" else "sync"
         if mode != "background" and row.mode == "stream":

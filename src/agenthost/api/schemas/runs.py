@@ -178,7 +178,8 @@ class DecisionIn(BaseModel):
         min_length=1,
         max_length=2000,
         description="With `approve: false`: the reason, sent to the model as the call's result "
-        "(else the SDK's default message is).",
+        "(else the SDK's default message is); control characters other than newline and tab "
+        "are removed.",
     )
 
 
