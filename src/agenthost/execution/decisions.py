@@ -77,9 +77,7 @@ class Approvals:
             for d in decisions
         )
         _check(chosen, calls)
-        mode: RunMode = "background" if background or row.mode == "background" else "sync"
-        if mode != "background" and row.mode == "stream":
-            mode = "stream"
+        mode = _continues_as(row.mode, background)
         if mode == "background" and not can_queue:
             raise NotImplementedFeature(
                 "background runs are turned off on this server (the background_runs setting)"
@@ -122,6 +120,14 @@ class Approvals:
             if row.status != "awaiting_approval":
                 raise Conflict(f"the run is {row.status}, not awaiting approval")
             return row, await pauses.calls(tx, [run_id])
+
+
+def _continues_as(started: str, background: bool) -> RunMode:
+    """How a run that started in mode ``started`` continues: the same way, or in the
+    background if asked (a background run always does)."""
+    if background or started == "background":
+        return "background"
+    return "stream" if started == "stream" else "sync"
 
 
 def _check(decisions: tuple[Decision, ...], calls: Sequence[RunApprovalRow]) -> None:
