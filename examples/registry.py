@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agenthost import AgentRegistry
 from examples.extraction import ticket_agent
+from examples.refunds import refunds_agent
 from examples.support import triage_agent
 from examples.weather import weather_agent
 
@@ -19,4 +20,10 @@ registry.register(
 )
 registry.register(
     ticket_agent, timeout_s=30, description="Turns a message into a ticket (structured output)"
+)
+registry.register(
+    refunds_agent,
+    timeout_s=30,
+    approval_timeout_s=3600,
+    description="Refunds orders; over 100 EUR waits for a human's approval (tool approval)",
 )

@@ -24,9 +24,15 @@ def add(a: int, b: int) -> int:
 def test_register_and_get_with_policy() -> None:
     registry = AgentRegistry()
     agent = Agent(name="calc", instructions="add", tools=[add])
-    assert registry.register(agent, timeout_s=5, cacheable=True, description="adds") is agent
+    assert (
+        registry.register(
+            agent, timeout_s=5, cacheable=True, description="adds", approval_timeout_s=60
+        )
+        is agent
+    )
     entry = registry.get("calc")
     assert entry.agent is agent and entry.policy.timeout_s == 5 and entry.policy.cacheable
+    assert entry.policy.approval_timeout_s == 60
     assert "calc" in registry and len(registry) == 1
     with pytest.raises(AgentNotFound):
         registry.get("nope")
@@ -34,7 +40,13 @@ def test_register_and_get_with_policy() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"name": "has space"}, {"timeout_s": 0}, {"warning_ratio": 1.5}, {"max_turns": 0}],
+    [
+        {"name": "has space"},
+        {"timeout_s": 0},
+        {"warning_ratio": 1.5},
+        {"max_turns": 0},
+        {"approval_timeout_s": -1},
+    ],
 )
 def test_invalid_registrations_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(RegistryError):

@@ -19,6 +19,7 @@ from agenthost.cache.redis_store import RedisCache
 from agenthost.errors import NotImplementedFeature
 from agenthost.execution.admission import Admission
 from agenthost.execution.cache import ResultCache
+from agenthost.execution.decisions import Approvals
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.runner import AgentRunner
@@ -62,6 +63,8 @@ class Container:
     ledger: Ledger
     admin: TenantAdmin
     pipeline: Pipeline
+    approvals: Approvals
+    """Decisions on tool calls awaiting approval (the route and the CLI)."""
     background: BackgroundRuns | None
     """Durable background runs; None when the ``background_runs`` setting is off."""
     tracing: Tracing
@@ -227,6 +230,7 @@ def _build(
         ledger=ledger,
         admin=TenantAdmin(db, lambda: registry, provider.serves, on_change=authenticator.forget),
         pipeline=pipeline,
+        approvals=Approvals(db, admission),
         background=background,
         tracing=tracing,
         metrics=metrics,

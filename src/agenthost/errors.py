@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     RUN_TIMEOUT = "RUN_TIMEOUT"
     RUN_CANCELLED = "RUN_CANCELLED"
     RUN_ABANDONED = "RUN_ABANDONED"
+    APPROVAL_EXPIRED = "APPROVAL_EXPIRED"
     GUARDRAIL_TRIPPED = "GUARDRAIL_TRIPPED"
     MAX_TURNS_EXCEEDED = "MAX_TURNS_EXCEEDED"
     TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"  # noqa: S105 (an error code, not a secret)
@@ -217,6 +218,13 @@ class SessionBusy(AgentHostError):
         "Another run of this session is in flight",
         True,
     )
+
+
+class ApprovalExpired(AgentHostError):
+    """A run's tool calls awaiting approval were not all decided within its
+    ``approval_timeout_s``: the run is ``expired`` and can no longer continue."""
+
+    code, status, title = ErrorCode.APPROVAL_EXPIRED, 409, "The approvals expired"
 
 
 class TenantNotFound(AgentHostError):

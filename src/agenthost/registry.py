@@ -50,6 +50,8 @@ class AgentPolicy:
     """Shown in ``GET /v1/agents``."""
     input: InputPolicy = field(default_factory=InputPolicy)
     """What the agent accepts as input: lengths, content types, normalisation, stripping."""
+    approval_timeout_s: float | None = None
+    """How long a run waits for decisions on its tool calls that need approval."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class AgentRegistry:
         cacheable: bool = False,
         description: str | None = None,
         input_policy: InputPolicy | None = None,
+        approval_timeout_s: float | None = None,
     ) -> Agent[Any]:
         """Add ``agent`` under ``name`` (default: the agent's own name); returns the agent."""
         key = name or agent.name
@@ -101,6 +104,8 @@ class AgentRegistry:
             raise RegistryError(f"agent {key!r}: timeout_s must be positive")
         if warning_ratio is not None and not 0 < warning_ratio < 1:
             raise RegistryError(f"agent {key!r}: warning_ratio must be between 0 and 1")
+        if approval_timeout_s is not None and approval_timeout_s <= 0:
+            raise RegistryError(f"agent {key!r}: approval_timeout_s must be positive")
         if max_turns is not None and max_turns < 1:
             raise RegistryError(f"agent {key!r}: max_turns must be at least 1")
         input_policy = input_policy or InputPolicy()
@@ -115,6 +120,7 @@ class AgentRegistry:
             cacheable=cacheable,
             description=description if description is not None else agent.handoff_description or "",
             input=input_policy,
+            approval_timeout_s=approval_timeout_s,
         )
         self._entries[key] = RegisteredAgent(key, agent, policy, agent_version(agent))
         return agent

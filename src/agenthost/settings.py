@@ -315,6 +315,12 @@ class Settings(BaseSettings):
     """Log a warning when a run has used this fraction of its deadline."""
     max_turns: int = Field(default=10, ge=1, le=1000)
     """Default maximum agent turns per run (agents may set their own)."""
+    approval_timeout_s: float = Field(default=86_400.0, gt=0)
+    """How long a run stopped at tool calls that need approval waits for its decisions
+    (agents may set their own); then it is ``expired`` and its stored state deleted."""
+    approval_state_max_bytes: int = Field(default=1_000_000, ge=1024)
+    """Largest serialised run state kept while a run awaits approval; a run whose state is
+    larger fails with PAYLOAD_TOO_LARGE instead of waiting."""
 
     # --- result cache --------------------------------------------------------------------
     cache_backend: Literal["memory", "redis", "off"] = "memory"

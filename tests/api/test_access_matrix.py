@@ -72,6 +72,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/usage"): Rule("runs:read", 200),
     ("POST", "/v1/runs/{run_id}/cancel"): Rule("runs:write", 409, owned=True),
     ("GET", "/v1/runs/{run_id}/events"): Rule("runs:read", 409, owned=True),
+    # Not awaiting approval (409), once found for the caller's tenant.
+    ("POST", "/v1/runs/{run_id}/approvals"): Rule(
+        "runs:write",
+        409,
+        owned=True,
+        body=lambda: {"decisions": [{"call_id": "call_1", "approve": True}]},
+    ),
     ("GET", "/v1/sessions/{session_id}"): Rule("runs:read", 200, owned=True),
     ("DELETE", "/v1/sessions/{session_id}"): Rule("runs:write", 204, owned=True),
     ("GET", "/v1/keys"): Rule("keys:admin", 200),

@@ -26,6 +26,7 @@ from agenthost.api.middleware.unhandled import UnhandledErrorMiddleware
 from agenthost.api.openapi import install_openapi
 from agenthost.api.routes import (
     admin,
+    approvals,
     background,
     chat,
     compat,
@@ -145,6 +146,7 @@ def create_app(
     app.include_router(runs.router)
     app.include_router(records.router)
     app.include_router(background.router)
+    app.include_router(approvals.router)
     app.include_router(sessions.router)
     app.include_router(keys.router)
     app.include_router(admin.router)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agenthost.errors import AgentHostError
 from agenthost.registry import RegistryError
 from agenthost.settings import ConfigError, Settings, load_settings
+
+T = TypeVar("T")
 
 
 def settings_from(**options: Any) -> Settings:
@@ -28,3 +33,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 CONFIG_ERRORS = (ConfigError, RegistryError)
+
+
+def run_or_fail(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run to its end; a configuration error exits 2, an agenthost error 1 (its code
+    and message printed)."""
+    try:
+        return asyncio.run(work)
+    except CONFIG_ERRORS as exc:
+        fail(str(exc))
+    except AgentHostError as exc:
+        fail(f"{exc.code.value}: {exc.message}", code=1)

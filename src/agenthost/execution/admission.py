@@ -10,14 +10,29 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from agenthost.errors import Forbidden, SessionBusy, ShuttingDown
+from agenthost.errors import (
+    ErrorCode,
+    Forbidden,
+    InternalError,
+    SessionBusy,
+    ShuttingDown,
+)
 from agenthost.execution import session_gate
+from agenthost.execution.approvals import continue_from
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.shielded import to_completion
-from agenthost.execution.types import Reservation, RunMode, RunRequest, RunState
+from agenthost.execution.types import (
+    Decision,
+    Reservation,
+    Resume,
+    RunMode,
+    RunRequest,
+    RunState,
+)
 from agenthost.registry import AgentRegistry, RegisteredAgent
 from agenthost.security.input import clean_input
 from agenthost.settings import Settings
+from agenthost.store.types import utcnow
 from agenthost.tenancy.ledger import Ledger
 from agenthost.tenancy.principal import AgentOverride, Tenant
 from agenthost.tenancy.session_lock import SessionLocks
@@ -94,15 +109,65 @@ class Admission:
             raise
         return state
 
-    def resume(self, request: RunRequest, period: str) -> RunState:
+    async def admit_decided(
+        self,
+        request: RunRequest,
+        mode: RunMode,
+        decisions: tuple[Decision, ...],
+        period: str,
+        decided_by: str,
+    ) -> RunState | None:
+        """Record ``decisions`` on the run ``request`` names (awaiting approval). Once none
+        of its calls is left undecided, the run continues: the returned state (admitted like a
+        new run, its concurrency slot taken unless it runs in the background; the caller
+        settles it). None: calls are still undecided."""
+        state = self._check(request, mode, clean=False)
+        foreground = mode != "background"
+        if foreground:
+            self._lifecycle.run_started(state)
+        try:
+            resume = await to_completion(self._decide(state, decisions, period, decided_by))
+        except BaseException:
+            self._lifecycle.run_finished(state)
+            raise
+        if resume is None:
+            self._lifecycle.run_finished(state)
+            return None
+        continue_from(state, resume)
+        if not foreground:
+            self._lifecycle.run_finished(state)  # its executing process takes it from here
+        return state
+
+    async def _decide(
+        self, state: RunState, decisions: tuple[Decision, ...], period: str, decided_by: str
+    ) -> Resume | None:
+        if not await self._ledger.decide(state, decisions, utcnow(), period, decided_by):
+            return None
+        try:
+            resume = await self._ledger.resume_point(state.tenant_id, state.request.run_id)
+            if resume is None:  # (it holds the run: nothing else deletes the state meanwhile)
+                raise InternalError("a run continuing after its approvals has no stored state")
+            return resume
+        except BaseException:
+            # Continued, but its state could not be read: settle it (failed) now.
+            state.status, state.error_code = "failed", ErrorCode.DEPENDENCY_UNAVAILABLE.value
+            state.error_message = "the run's stored state could not be read"
+            state.model_called = True
+            await self._ledger.close(state)
+            raise
+
+    def resume(self, request: RunRequest, period: str, *, continued: bool = False) -> RunState:
         """A queued background run about to execute in this process, checked again (the agent
-        or the tenant's rights may have changed since it was queued). The caller settles it."""
-        state = self._check(request, "background")
+        or the tenant's rights may have changed since it was queued). The caller settles it.
+        ``continued``: it continues after a stop for approval (its input is in its state)."""
+        state = self._check(request, "background", clean=not continued)
         state.reservation = Reservation(period=period, slot=False)
         self._lifecycle.run_started(state)
         return state
 
-    def _check(self, request: RunRequest, mode: RunMode) -> RunState:
+    def _check(self, request: RunRequest, mode: RunMode, *, clean: bool = True) -> RunState:
+        """``request``'s state, if it may run (``clean``: its input through the agent's
+        input policy; a run that continues has its input in its stored state)."""
         if not self._lifecycle.accepting:
             raise ShuttingDown(retry_after=1.0)
         entry = self._registry.get(request.agent)
@@ -120,12 +185,15 @@ class Admission:
             agent=agent,
             input=clean_input(
                 request.input, entry.policy.input, max_chars=self._settings.max_input_chars
-            ),
+            )
+            if clean
+            else request.input,
             timeout_s=limits.timeout_s,
             warning_ratio=limits.warning_ratio,
             max_turns=limits.max_turns,
             token_limit=limits.token_limit,
             mode=mode,
+            approval_timeout_s=entry.policy.approval_timeout_s or self._settings.approval_timeout_s,
             session=(
                 None
                 if request.session_id is None

@@ -43,6 +43,7 @@ class ResultCache:
             and state.mode == "sync"
             and state.session is None
             and state.entry.policy.cacheable
+            and state.resume is None
         )
 
     async def through(
@@ -79,9 +80,11 @@ class ResultCache:
         backend: CacheBackend,
         key: str,
         compute: Callable[[], Awaitable[RunOutcome]],
-    ) -> tuple[RunOutcome, bytes]:
+    ) -> tuple[RunOutcome, bytes | None]:
         self._lookups.labels(state.entry.name, "miss").inc()
         outcome = await compute()
+        if outcome.status != "succeeded":  # stopped for approval: not an answer to share
+            return outcome, None
         value = encoded(state)
         await backend.set(key, value)
         return outcome, value

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from agents.result import RunResultBase, RunResultStreaming
+from agents.result import RunResult, RunResultStreaming
 from opentelemetry.trace import Span
 
 from agenthost.execution import deadline, session_gate
 from agenthost.execution.admission import Admission
+from agenthost.execution.approvals import pause
 from agenthost.execution.cache import ResultCache
 from agenthost.execution.events import translate
 from agenthost.execution.runner import AgentRunner, agent_name, jsonable_output
@@ -44,6 +45,18 @@ class Pipeline:
         with self._telemetry.current(span, request, end=True):
             state = await self._admission.admit(request, "sync")
             return await self._execute(state, span, self._runner)
+
+    async def run_continued(self, state: RunState) -> RunOutcome:
+        """Continue a run whose approvals were all decided (admitted by
+        :meth:`Admission.admit_decided`), to completion or to its next stop."""
+        span = self._telemetry.start(state.request, "sync")
+        with self._telemetry.current(span, state.request, end=True):
+            return await self._execute(state, span, self._runner)
+
+    def stream_continued(self, state: RunState) -> RunStream:
+        """Like :meth:`run_continued`, streamed (see :meth:`open_stream`)."""
+        state.span = self._telemetry.start(state.request, "stream")
+        return RunStream(self._runner, self._settlement, state, self._telemetry)
 
     async def execute(self, state: RunState, runner: AgentRunner) -> RunOutcome:
         """Deadline → runner → settlement for a background run resumed by the process
@@ -77,13 +90,19 @@ async def _run(state: RunState, runner: AgentRunner) -> RunOutcome:
     async with deadline.enforce(state):
         result = await runner.run(state)
     await session_gate.commit(state)
-    return _finish(state, result)
+    return _finish(state, result, runner)
 
 
-def _finish(state: RunState, result: RunResultBase) -> RunOutcome:
-    """The outcome of a finished run, also kept on the state for its record."""
-    state.output = jsonable_output(result.final_output)
+def _finish(
+    state: RunState, result: RunResult | RunResultStreaming, runner: AgentRunner
+) -> RunOutcome:
+    """The outcome of a finished run (or one stopped at calls that need approval), also
+    kept on the state for its record."""
     state.last_agent = agent_name(result.last_agent)
+    if result.interruptions:
+        pause(state, result, runner.max_state_bytes)
+    else:
+        state.output = jsonable_output(result.final_output)
     return state.outcome()
 
 
@@ -128,14 +147,17 @@ class RunStream:
                     with deadline.watch(state, on_expire=cancel_run) as watch:
                         started = self._telemetry.current(state.span, state.request, end=False)
                         with started:
-                            result = self._runner.run_streamed(state)
+                            result = await self._runner.run_streamed(state)
                         async for event in result.stream_events():
                             public = translate(event)
                             if public is not None:
                                 yield public
                         watch.check()
                     await session_gate.commit(state)
-                    yield RunEvent("final", final_data(_finish(state, result)))
+                    outcome = _finish(state, result, self._runner)
+                    if outcome.status == "awaiting_approval":
+                        yield RunEvent("approval_required", approval_data(outcome))
+                    yield RunEvent("final", final_data(outcome))
                 finally:  # also when the client went away: stop the run with the stream
                     if result is not None and not result.is_complete:
                         result.cancel()
@@ -157,8 +179,17 @@ def final_data(outcome: RunOutcome) -> dict[str, object]:
     return {
         "run_id": outcome.run_id,
         "agent": outcome.agent,
+        "status": outcome.status,
         "last_agent": outcome.last_agent,
         "output": outcome.output,
         "usage": outcome.usage.as_dict(),
         "duration_ms": outcome.duration_ms,
+    }
+
+
+def approval_data(outcome: RunOutcome) -> dict[str, object]:
+    """The data of an ``approval_required`` event: the calls waiting for a decision."""
+    return {
+        "run_id": outcome.run_id,
+        "pending_approvals": [call.as_dict() for call in outcome.pending],
     }

@@ -8,10 +8,12 @@ from agents import Agent, RunConfig, RunContextWrapper, RunHooks, Runner, Tool
 from agents.items import ModelResponse, TResponseInputItem
 from agents.models.interface import ModelProvider
 from agents.result import RunResult, RunResultStreaming
+from agents.run_state import RunState as SdkRunState
 from agents.tool_context import ToolContext
 from pydantic_core import to_jsonable_python
 
 from agenthost.errors import TokenLimitExceeded
+from agenthost.execution.approvals import restored
 from agenthost.execution.types import RunState
 from agenthost.models.budget import token_budget
 from agenthost.settings import Settings
@@ -21,6 +23,7 @@ class AgentRunner:
     """Built once per process: one provider, one RunConfig shared by every run."""
 
     def __init__(self, settings: Settings, provider: ModelProvider) -> None:
+        self.max_state_bytes = settings.approval_state_max_bytes
         self.run_config = RunConfig(
             model_provider=provider,
             # No model settings here (the SDK would merge them into the agent's on every
@@ -35,14 +38,23 @@ class AgentRunner:
     async def run(self, state: RunState) -> RunResult:
         with token_budget(state.token_limit, state.sdk_usage):
             agent = self._own_agent(state)
-            return await Runner.run(agent, sdk_input(state), **self._options(state))
+            run_input = await self._input(state, agent)
+            return await Runner.run(agent, run_input, **self._options(state))
 
-    def run_streamed(self, state: RunState) -> RunResultStreaming:
+    async def run_streamed(self, state: RunState) -> RunResultStreaming:
+        agent = self._own_agent(state)
+        run_input = await self._input(state, agent)
         # The run's task is created here and copies the budget with the rest of the context.
         with token_budget(state.token_limit, state.sdk_usage):
-            return Runner.run_streamed(
-                self._own_agent(state), sdk_input(state), **self._options(state)
-            )
+            return Runner.run_streamed(agent, run_input, **self._options(state))
+
+    async def _input(
+        self, state: RunState, agent: Agent[Any]
+    ) -> str | list[TResponseInputItem] | SdkRunState[Any, Agent[Any]]:
+        """The run's input, or the stored state (with its decisions) of a resumed run."""
+        if state.resume is None:
+            return sdk_input(state)
+        return await restored(agent, state.resume)
 
     def agent(self, state: RunState) -> Agent[Any]:
         """The agent to give the SDK (a subclass may wrap it)."""

@@ -34,6 +34,14 @@ def bind(state: RunState) -> None:
         turn.on_interrupt = interrupt
 
 
+def continued(state: RunState, round_: int) -> None:
+    """The run continues after its ``round_``-th stop for approval: what it writes to its
+    session is a part of its own (the part before the stop was written when it stopped)."""
+    turn = turn_of(state)
+    if turn is not None:
+        turn.part = f"{turn.run_id}.{round_}"
+
+
 async def enter(state: RunState) -> None:
     """Take the run's place in its session's line (SessionBusy if refused)."""
     turn = turn_of(state)

@@ -52,7 +52,8 @@ class Settlement:
             state.mark_cancelled()
             raise
         else:
-            state.status = "succeeded"
+            if state.status == "running":  # (not stopped for approval)
+                state.status = "succeeded"
         finally:
             if state.suspended:  # resumed elsewhere: its outcome is not known yet
                 session_gate.suspend(state)

@@ -71,6 +71,56 @@ class RunUsage:
         )
 
 
+RunStatus = Literal[
+    "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "expired"
+]
+"""Every status a run record may have. ``awaiting_approval``: stopped at tool calls that need
+a human's decision (not finished); ``expired``: those decisions did not come in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCall:
+    """A tool call the run stopped at: it runs only once a human approves it."""
+
+    call_id: str
+    agent: str
+    tool: str
+    arguments: str
+    """The call's arguments as the model wrote them (JSON text)."""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "call_id": self.call_id,
+            "agent": self.agent,
+            "tool": self.tool,
+            "arguments": self.arguments,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A human's decision on one pending call; ``message`` reaches the model on rejection."""
+
+    call_id: str
+    approve: bool
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """What a run stopped for approval continues from, once every call is decided."""
+
+    state: str
+    """The SDK's serialised ``RunState`` stored when the run stopped."""
+    decisions: tuple[Decision, ...]
+    round: int
+    """How many times the run has stopped so far (1 after its first stop)."""
+    usage: RunUsage
+    """Usage before the stop (the resumed run adds to it)."""
+    duration_ms: float
+    """Time spent running before the stop (the wait is not counted)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     run_id: str
@@ -81,6 +131,9 @@ class RunOutcome:
     duration_ms: float
     last_agent: str
     cached: bool = False
+    status: Literal["succeeded", "awaiting_approval"] = "succeeded"
+    pending: tuple[PendingCall, ...] = ()
+    """With ``awaiting_approval``: the calls waiting for a decision."""
 
 
 EventType = Literal[
@@ -90,6 +143,7 @@ EventType = Literal[
     "tool_output",
     "handoff",
     "agent_updated",
+    "approval_required",
     "final",
     "error",
 ]
@@ -137,7 +191,7 @@ class RunState:
     """A model call was started (whether or not it completed and reported usage)."""
     sdk_usage: Usage = field(default_factory=Usage)
     """Usage of every model call that completed, also when the run fails or is cancelled."""
-    status: Literal["running", "succeeded", "failed", "cancelled"] = "running"
+    status: RunStatus = "running"
     error_code: str | None = None
     error_message: str | None = None
     output: Any = None
@@ -158,6 +212,14 @@ class RunState:
     """The run was suspended: settlement records nothing (its outcome is still to come)."""
     span: Span = INVALID_SPAN
     """The run's OpenTelemetry span (set by the pipeline once admitted)."""
+    approval_timeout_s: float = 0.0
+    """How long the run waits for decisions if it stops at calls that need approval."""
+    resume: Resume | None = None
+    """Set when the run continues after its approvals were decided."""
+    pending: tuple[PendingCall, ...] = ()
+    """Set when the run stopped at calls that need approval (status ``awaiting_approval``)."""
+    paused_state: str | None = None
+    """The SDK's serialised state to store while the run waits for its decisions."""
 
     def mark_cancelled(self) -> None:
         self.status, self.error_code = "cancelled", "RUN_CANCELLED"
@@ -172,10 +234,12 @@ class RunState:
         return RunUsage.from_sdk(self.sdk_usage)
 
     def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
+        """Time spent running (before a stop for approval, too; not the wait)."""
+        before = 0.0 if self.resume is None else self.resume.duration_ms
+        return before + (time.perf_counter() - self.started) * 1000
 
     def outcome(self) -> RunOutcome:
-        """The outcome of the run, once it succeeded."""
+        """The outcome of the run, once it succeeded (or stopped for approval)."""
         return RunOutcome(
             run_id=self.request.run_id,
             agent=self.entry.name,
@@ -184,4 +248,6 @@ class RunState:
             duration_ms=round(self.elapsed_ms(), 1),
             last_agent=self.last_agent or "",
             cached=self.cached,
+            status="awaiting_approval" if self.status == "awaiting_approval" else "succeeded",
+            pending=self.pending,
         )

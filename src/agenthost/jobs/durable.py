@@ -55,7 +55,12 @@ _current: ContextVar[_DurableRun | None] = ContextVar("agenthost_durable_run", d
 
 @contextmanager
 def _durable_run(state: RunState, options: StepOptions) -> Iterator[None]:
-    token = _current.set(_DurableRun(state, options))
+    run = _DurableRun(state, options)
+    if state.resume is not None:  # the approved calls of its stop run first, in their order
+        for decision in state.resume.decisions:
+            if decision.approve:
+                run.tool_steps[decision.call_id] = DBOS.reserve_step()
+    token = _current.set(run)
     try:
         yield
     finally:

@@ -99,12 +99,12 @@ class DurableEngine:
             DBOS.destroy(destroy_registry=True)
             raise
 
-    async def enqueue(self, run_id: str, tenant_id: str, payload: dict[str, Any]) -> None:
-        """Queue ``payload`` as the durable run ``run_id`` (idempotent per run id)."""
+    async def enqueue(self, workflow_id: str, tenant_id: str, payload: dict[str, Any]) -> None:
+        """Queue ``payload`` as the durable workflow ``workflow_id`` (idempotent per id)."""
         queue = await DBOS.retrieve_queue_async(QUEUE)
         assert queue is not None and self._workflow is not None
         partition = tenant_id if self._settings.tenant_concurrency is not None else None
-        with SetWorkflowID(run_id), SetEnqueueOptions(queue_partition_key=partition):
+        with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=partition):
             await queue.enqueue_async(self._workflow, payload)
 
     def recover(self, executor_ids: list[str]) -> int:

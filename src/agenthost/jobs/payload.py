@@ -30,11 +30,19 @@ class RunPayload:
     webhook_url: str | None = None
     trace: dict[str, str] = field(default_factory=dict)
     """The trace context of the request that queued the run: its run continues that trace."""
+    round: int = 0
+    """0 for a new run; n when it continues after its n-th stop for approval."""
+
+    @property
+    def workflow_id(self) -> str:
+        """The durable workflow's id: one per run and continuation."""
+        return self.run_id if self.round == 0 else f"{self.run_id}.{self.round}"
 
     @classmethod
     def of(cls, state: RunState, webhook_url: str | None, trace: dict[str, str]) -> RunPayload:
         request = state.request
         assert state.reservation is not None
+        resume = state.resume
         return cls(
             run_id=request.run_id,
             agent=request.agent,
@@ -47,6 +55,7 @@ class RunPayload:
             metadata=dict(request.metadata),
             webhook_url=webhook_url,
             trace=trace,
+            round=0 if resume is None else resume.round,
         )
 
     @classmethod

@@ -20,9 +20,9 @@ from agents.tool_context import ToolContext
 
 from agenthost.execution.runner import UsageHooks
 from agenthost.execution.types import RunState
-from agenthost.jobs.outcome import last_event
+from agenthost.jobs.outcome import last_event, stop_events
 from agenthost.store.database import Database
-from agenthost.store.repositories import events, runs
+from agenthost.store.repositories import events, pauses, runs
 from agenthost.store.tables import RunEventRow, RunRow
 
 END = events.END
@@ -38,18 +38,27 @@ class RunEvents:
             await events.append(tx, run_id, key, type_, data)
 
     async def end(self, tenant_id: str, run_id: str) -> RunRow:
-        """Store the run's last event, from its (settled) record; the record."""
+        """Store the run's last event, from its (settled) record; the record. A run that
+        stopped for approval gets ``approval_required`` and a ``final`` ending that stop."""
         async with self._db.transaction(read_only=True) as tx:
             row = await runs.get(tx, tenant_id, run_id)
             assert row is not None, "a queued run has a record"
-            kind, data = last_event(row)
-            await events.append(tx, run_id, END, kind, data)
+            if row.status == "awaiting_approval":
+                pause = await pauses.get_pause(tx, run_id)
+                calls = await pauses.calls(tx, [run_id])
+                stop = 0 if pause is None else pause.round
+                for key, kind, data in stop_events(row, stop, calls):
+                    await events.append(tx, run_id, key, kind, data)
+            else:
+                kind, data = last_event(row)
+                await events.append(tx, run_id, END, kind, data)
         return row
 
     async def ended(self, run_id: str) -> bool:
-        """Whether the run's last event (``final`` or ``error``) is stored."""
+        """Whether the run's last event so far (``final`` or ``error``, maybe ending a stop
+        for approval) is stored."""
         async with self._db.transaction(read_only=True) as tx:
-            return await events.has(tx, run_id, END)
+            return await events.latest_ends(tx, run_id)
 
     async def after(self, run_id: str, last_id: int) -> Sequence[RunEventRow]:
         async with self._db.transaction(read_only=True) as tx:
@@ -73,13 +82,15 @@ class ProgressHooks(UsageHooks):
         super().__init__(state)
         self._events = run_events
         self._run_id = state.request.run_id
+        # A run continued after a stop for approval starts counting again: its keys differ.
+        self._prefix = "" if state.resume is None else f"r{state.resume.round}:"
         self._calls = 0
         # Concurrent tool calls report at once; one writer at a time keeps ids in order.
         self._lock = asyncio.Lock()
 
     async def _emit(self, key: str, type_: str, data: dict[str, Any]) -> None:
         async with self._lock:
-            await self._events.append(self._run_id, key, type_, data)
+            await self._events.append(self._run_id, self._prefix + key, type_, data)
 
     async def on_agent_start(self, context: RunContextWrapper[Any], agent: Agent[Any]) -> None:
         await self._emit(f"agent:{self._calls}", "agent_updated", {"agent": agent.name})

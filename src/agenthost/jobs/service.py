@@ -18,7 +18,7 @@ from agenthost.execution.admission import Admission
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.settlement import Settlement
-from agenthost.execution.types import RunRequest
+from agenthost.execution.types import RunRequest, RunState
 from agenthost.jobs.active import ActiveRuns
 from agenthost.jobs.durable import DurableRunner
 from agenthost.jobs.engine import DurableEngine
@@ -126,16 +126,23 @@ class BackgroundRuns:
         if webhook_url is not None:
             check_url(webhook_url, self._settings)
         state = await self._admission.admit(request, "background")
-        payload = RunPayload.of(state, webhook_url, capture())
+        return await self._enqueue(RunPayload.of(state, webhook_url, capture()))
+
+    async def continue_run(self, state: RunState) -> str:
+        """Queue a run whose approvals were all decided (admitted by
+        :meth:`Admission.admit_decided`); it continues from its stored state."""
+        return await self._enqueue(RunPayload.of(state, None, capture()))
+
+    async def _enqueue(self, payload: RunPayload) -> str:
         try:
-            await self.engine.enqueue(payload.run_id, payload.tenant_id, payload.to_dict())
+            await self.engine.enqueue(payload.workflow_id, payload.tenant_id, payload.to_dict())
         except Exception as exc:
             error = DependencyUnavailable("the run could not be queued; retry later")
             logger.exception("could not queue background run", extra={"run_id": payload.run_id})
             await self._ledger.fail_unstarted(
-                payload.tenant_id, payload.run_id, payload.period, error
+                payload.tenant_id, payload.run_id, payload.period, error, refund=payload.round == 0
             )
-            body = problem_body(error, request.request_id) | {"run_id": payload.run_id}
+            body = problem_body(error, payload.request_id) | {"run_id": payload.run_id}
             await self.events.append(payload.run_id, END, "error", body)
             raise error from exc
         return payload.run_id

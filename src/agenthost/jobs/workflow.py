@@ -30,6 +30,7 @@ from agenthost.errors import (
     TenantNotFound,
 )
 from agenthost.execution.admission import Admission
+from agenthost.execution.approvals import continue_from
 from agenthost.execution.lifecycle import Lifecycle
 from agenthost.execution.pipeline import Pipeline
 from agenthost.execution.settlement import Settlement
@@ -103,22 +104,41 @@ class RunWorkflow:
         webhook = DBOS.reserve_step() if payload.webhook_url is not None else None
         try:
             request = await persistently(lambda: self._request(payload))
-            state = self.admission.resume(request, payload.period)
+            state = self.admission.resume(request, payload.period, continued=payload.round > 0)
         except ShuttingDown:
             await park()
         except AgentHostError as refused:
             await self._refuse(payload, refused)
         else:
-            await self._execute(state)
+            if await self._continues(payload, state):
+                await self._execute(state)
         row = await persistently(lambda: self.events.end(payload.tenant_id, payload.run_id))
         if webhook is not None:
             await self._notify(webhook, payload.webhook_url or "", row)
+
+    async def _continues(self, payload: RunPayload, state: RunState) -> bool:
+        """Whether to execute ``state``: a new run, or a continuation after a stop for approval
+        (from its stored state) that has not settled yet (before a crash)."""
+        if not payload.round:
+            return True
+        try:
+            resume = await persistently(
+                lambda: self.ledger.resume_point(payload.tenant_id, payload.run_id)
+            )
+        except BaseException:
+            self.lifecycle.run_finished(state)
+            raise
+        if resume is None or resume.round != payload.round:  # settled, maybe stopped again
+            self.lifecycle.run_finished(state)
+            return False
+        continue_from(state, resume)
+        return True
 
     async def _refuse(self, payload: RunPayload, error: AgentHostError) -> None:
         """End a run that may no longer run (its agent or the tenant's rights are gone)."""
         await persistently(
             lambda: self.ledger.fail_unstarted(
-                payload.tenant_id, payload.run_id, payload.period, error
+                payload.tenant_id, payload.run_id, payload.period, error, refund=not payload.round
             )
         )
 

@@ -110,7 +110,9 @@ class RunRow(Base):
     api_key_id: Mapped[str | None] = mapped_column(String(40))
     agent: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    # SQLite keeps the 16 its first schema had: it does not enforce lengths, and widening a
+    # column there rebuilds the table (see migration 0005).
+    status: Mapped[str] = mapped_column(String(32).with_variant(String(16), "sqlite"))
     session_id: Mapped[str | None] = mapped_column(String(128))
     request_id: Mapped[str | None] = mapped_column(String(128))
     run_metadata: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
@@ -140,6 +142,42 @@ class RunRow(Base):
     ends; None: it made none (or ended before this was recorded)."""
     trace_id: Mapped[str | None] = mapped_column(String(32))
     """The OpenTelemetry trace of the run (of its last execution, for a resumed background run)."""
+
+
+class RunPauseRow(Base):
+    """The SDK state of a run awaiting approval: kept until the run continues from it (and
+    settles) or its approvals expire."""
+
+    __tablename__ = "run_pauses"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    round: Mapped[int] = mapped_column(Integer)
+    """How many times the run has stopped for approval, this stop included."""
+    state: Mapped[str] = mapped_column(Text)
+    """The SDK's serialised ``RunState`` (bounded by ``approval_state_max_bytes``)."""
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    """When the run becomes ``expired`` if its calls are not all decided by then."""
+
+
+class RunApprovalRow(Base):
+    """A tool call a run stopped at, and the decision on it (kept with the run record)."""
+
+    __tablename__ = "run_approvals"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(Text)
+    tool: Mapped[str] = mapped_column(Text)
+    arguments: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    """The API key id that decided (``cli`` for the command line, ``dev`` in dev mode)."""
+    approved: Mapped[bool | None] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(Text)
 
 
 class RunEventRow(Base):

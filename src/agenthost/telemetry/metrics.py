@@ -97,7 +97,9 @@ class Metrics:
         r = self._registry
         self.runs = Counter(
             "agenthost_runs",
-            "Finished runs by agent, tenant and status (succeeded, failed, cancelled).",
+            "Finished runs by agent, tenant and status (succeeded, failed, cancelled; "
+            "awaiting_approval each time a run stops for approval, expired when it waited too "
+            "long).",
             ["agent", "tenant", "status"],
             registry=r,
         )

@@ -16,11 +16,26 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from agenthost.errors import AgentHostError, DependencyUnavailable, ErrorCode, QuotaExceeded
-from agenthost.execution.types import Reservation, RunInput, RunState
+from agenthost.api.errors import problem_body
+from agenthost.errors import (
+    AgentHostError,
+    ApprovalExpired,
+    DependencyUnavailable,
+    ErrorCode,
+    QuotaExceeded,
+)
+from agenthost.execution.types import (
+    Decision,
+    Reservation,
+    Resume,
+    RunInput,
+    RunState,
+    RunUsage,
+)
 from agenthost.settings import Settings
 from agenthost.store.database import Database
-from agenthost.store.repositories import events, quotas, reservations, runs
+from agenthost.store.repositories import events, pauses, quotas, reservations, runs
+from agenthost.store.tables import RunRow
 from agenthost.store.types import utcnow
 from agenthost.telemetry.metrics import Metrics
 from agenthost.telemetry.tracing import trace_id_of
@@ -32,8 +47,17 @@ SWEEP_INTERVAL_S = 60.0
 CONCURRENCY_RETRY_AFTER_S = 1.0
 ABANDONED_MESSAGE = "the run's process stopped, or its outcome could not be recorded"
 CANCELLED_MESSAGE = "the run was cancelled"
+EXPIRED_MESSAGE = "the run's tool calls awaiting approval were not all decided in time"
 
 logger = logging.getLogger(__name__)
+
+
+def _no_slot(limit: int | None) -> QuotaExceeded:
+    return QuotaExceeded(
+        f"the tenant already has {limit} run(s) in flight",
+        retry_after=CONCURRENCY_RETRY_AFTER_S,
+        details={"quota": "max_concurrent_runs", "limit": limit},
+    )
 
 
 def month_of(moment: datetime) -> str:
@@ -48,6 +72,7 @@ def next_month(moment: datetime) -> datetime:
 class Ledger:
     def __init__(self, db: Database, settings: Settings, metrics: Metrics | None = None) -> None:
         self._refusals = metrics.quota_refusals if metrics is not None else None
+        self._runs = metrics.runs if metrics is not None else None
         self._db = db
         self._store_content = settings.store_run_content
 
@@ -78,11 +103,7 @@ class Ledger:
             await self._db.scripts.run(reservations.open_run(opening))
         except reservations.QuotaRefused as refused:
             if refused.quota == "max_concurrent_runs":
-                raise QuotaExceeded(
-                    f"the tenant already has {tenant.max_concurrent_runs} run(s) in flight",
-                    retry_after=CONCURRENCY_RETRY_AFTER_S,
-                    details={"quota": "max_concurrent_runs", "limit": tenant.max_concurrent_runs},
-                ) from None
+                raise _no_slot(tenant.max_concurrent_runs) from None
             resets = next_month(now)
             raise QuotaExceeded(
                 f"the tenant's quota of {tenant.runs_per_month} runs per month is used up",
@@ -105,14 +126,22 @@ class Ledger:
             verdict = await runs.start(tx, state.tenant_id, run_id, expires)
             if verdict == "run":
                 data = {"run_id": run_id, "agent": state.entry.name}
-                await events.append(tx, run_id, "started", "run_started", data)
+                key = "started" if state.resume is None else f"started:{state.resume.round}"
+                await events.append(tx, run_id, key, "run_started", data)
             return verdict
 
     async def fail_unstarted(
-        self, tenant_id: str, run_id: str, period: str, error: AgentHostError
+        self,
+        tenant_id: str,
+        run_id: str,
+        period: str,
+        error: AgentHostError,
+        *,
+        refund: bool = True,
     ) -> None:
         """End a queued background run that could not even start (its agent or the tenant's
-        rights are gone), refunding its month."""
+        rights are gone), refunding its month (unless it called a model before a stop for
+        approval)."""
         async with self._db.transaction() as tx:
             ended = await runs.finish_open(
                 tx,
@@ -123,7 +152,7 @@ class Ledger:
                 error_code=error.code.value,
                 error_message=error.message,
             )
-            if ended:
+            if ended and refund:
                 await quotas.uncount_run(tx, tenant_id, period)
 
     async def cancel(self, tenant_id: str, run_id: str, terminal: dict[str, Any]) -> bool | None:
@@ -162,9 +191,11 @@ class Ledger:
             return
         usage = state.usage
         background = state.mode == "background"
+        now = utcnow()
+        stopped = state.status == "awaiting_approval"
         outcome = {
             "status": state.status,
-            "finished_at": utcnow(),
+            "finished_at": None if stopped else now,
             "duration_ms": round(state.elapsed_ms(), 1),
             "requests": usage.requests,
             "input_tokens": usage.input_tokens,
@@ -190,16 +221,107 @@ class Ledger:
             only_if_open=background,
             # No model call was even started: the run does not count against the month.
             refund=state.status != "succeeded" and not state.model_called,
+            resumed=state.resume is not None,
+            stop=self._stop(state, now) if stopped else None,
         )
         await self._db.scripts.run(reservations.close_run(closing))
         state.reservation = None
 
-    async def sweep(self) -> int:
-        """Mark runs still ``running`` past their lease as failed RUN_ABANDONED; how many."""
+    def _stop(self, state: RunState, now: datetime) -> pauses.Stop:
+        """What a run stopping for approval keeps: its state and its pending calls."""
+        assert state.paused_state is not None
+        return pauses.Stop(
+            round=1 if state.resume is None else state.resume.round + 1,
+            state=state.paused_state,
+            calls=tuple(call.as_dict() for call in state.pending),
+            stopped_at=now,
+            expires_at=now + timedelta(seconds=state.approval_timeout_s),
+        )
+
+    async def decide(
+        self,
+        state: RunState,
+        decisions: tuple[Decision, ...],
+        now: datetime,
+        period: str,
+        decided_by: str,
+    ) -> bool:
+        """Record ``decisions`` on the run ``state`` continues; once none is left undecided,
+        mark it continuing (taking a concurrency slot unless it runs in the background).
+        Whether this call continues it. QuotaExceeded (nothing recorded) if no slot is free;
+        AlreadyDecided or NotAwaiting from :mod:`~agenthost.store.repositories.pauses`."""
+        tenant = state.request.principal.tenant
+        slot = tenant.max_concurrent_runs is not None and state.mode != "background"
+        continuing = reservations.Continuing(
+            decisions=pauses.Decisions(
+                tenant_id=state.tenant_id,
+                run_id=state.request.run_id,
+                decisions=tuple((d.call_id, d.approve, d.message) for d in decisions),
+                decided_by=decided_by,
+                now=now,
+            ),
+            status="queued" if state.mode == "background" else "running",
+            mode=state.mode,
+            expires_at=now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S),
+            slot_limit=tenant.max_concurrent_runs if slot else None,
+        )
+        try:
+            continued = await self._db.scripts.run(reservations.decide_run(continuing))
+        except reservations.QuotaRefused:
+            raise _no_slot(tenant.max_concurrent_runs) from None
+        if continued:
+            state.reservation = Reservation(period=period, slot=slot)
+        return continued
+
+    async def resume_point(self, tenant_id: str, run_id: str) -> Resume | None:
+        """What a run whose calls are all decided continues from: its stored state, the
+        decisions on the calls it stopped at, its usage and running time so far. None: it has
+        no stored state (its continuation settled already)."""
+        async with self._db.transaction(read_only=True) as tx:
+            row = await runs.get(tx, tenant_id, run_id)
+            pause = await pauses.get_pause(tx, run_id)
+            if row is None or pause is None:
+                return None
+            calls = await pauses.calls(tx, [run_id])
+        return Resume(
+            state=pause.state,
+            decisions=tuple(
+                Decision(call.call_id, bool(call.approved), call.message)
+                for call in calls
+                if call.round == pause.round and call.decided_at is not None
+            ),
+            round=pause.round,
+            usage=recorded_usage(row),
+            duration_ms=row.duration_ms or 0.0,
+        )
+
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Mark runs still ``running`` past their lease as failed RUN_ABANDONED, and runs
+        awaiting approval past their expiry as ``expired``; how many."""
+        now = now or utcnow()
         async with self._db.transaction() as tx:
-            return await runs.abandon_expired(
-                tx, utcnow(), ErrorCode.RUN_ABANDONED.value, ABANDONED_MESSAGE
+            swept = await runs.abandon_expired(
+                tx, now, ErrorCode.RUN_ABANDONED.value, ABANDONED_MESSAGE
             )
+            await pauses.forget_ended(tx)
+        return swept + await self._expire_approvals(now)
+
+    async def _expire_approvals(self, now: datetime) -> int:
+        async with self._db.transaction(read_only=True) as tx:
+            candidates = await pauses.expirable(tx, now)
+        expired = 0
+        for run_id, tenant_id, agent, mode in candidates:
+            error = ApprovalExpired(EXPIRED_MESSAGE)
+            async with self._db.transaction() as tx:
+                if not await pauses.expire(tx, run_id, now, error.code.value, error.message):
+                    continue
+                if mode == "background":  # its followers wait for a last event
+                    body = problem_body(error, None) | {"run_id": run_id}
+                    await events.append(tx, run_id, events.END, "error", body)
+            expired += 1
+            if self._runs is not None:
+                self._runs.labels(agent, tenant_id, "expired").inc()
+        return expired
 
     async def keep_sweeping(self) -> None:
         """Sweep every ``SWEEP_INTERVAL_S`` until cancelled (each replica may; it is idempotent)."""
@@ -236,6 +358,16 @@ class Ledger:
             "cached": False,
             "input": stored_input(state.input) if self._store_content else None,
         }
+
+
+def recorded_usage(row: RunRow) -> RunUsage:
+    """The usage a run record holds."""
+    return RunUsage(
+        requests=row.requests,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        total_tokens=row.total_tokens,
+    )
 
 
 def stored_input(value: RunInput) -> str:

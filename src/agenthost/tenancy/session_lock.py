@@ -88,6 +88,10 @@ class SessionTurn:
         self._line = line
         self.session_id = line.session_id
         self.run_id = run_id
+        self.part = run_id
+        """What the items it writes are marked with: the run's id, and for the part of a run
+        after a stop for approval, ``<run id>.<round>`` (so a retried write of either part
+        finds only its own items)."""
         self.session_settings: SessionSettings | None = SessionSettings(limit=history_limit)
         self._poll_s, self._hold_s, self._queued_s = poll_s, hold_s, queued_s
         self._held = False
@@ -202,19 +206,24 @@ class SessionTurn:
         Durable runs check first that their turn is not in the session already: a write whose
         step was not recorded (the process died right after it) is attempted again.
         """
-        tenant_id, session_id, run_id = self._line.tenant_id, self.session_id, self.run_id
+        tenant_id, session_id, run_id, part = (
+            self._line.tenant_id,
+            self.session_id,
+            self.run_id,
+            self.part,
+        )
         encoded = [encode_item(item) for item in self._added]
         async with self._db.transaction() as tx:
             state: str = await leases.holder_state(tx, run_id)
             durable = state == "holding" and self.steps is not None
-            if durable and await rows.has_turn_of(tx, tenant_id, session_id, run_id):
+            if durable and await rows.has_turn_of(tx, tenant_id, session_id, part):
                 state = "written"
             if state != "holding":
                 await leases.leave(tx, run_id)
                 return state
             if self._cleared:
                 await rows.clear(tx, tenant_id, session_id)
-            await rows.append(tx, tenant_id, session_id, encoded, utcnow(), run_id)
+            await rows.append(tx, tenant_id, session_id, encoded, utcnow(), part)
             await leases.leave(tx, run_id)
         return "written"
 

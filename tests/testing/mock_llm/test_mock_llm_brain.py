@@ -70,6 +70,22 @@ def test_marker_wins_and_its_json_args_are_used() -> None:
     assert json.loads(reply.tool_calls[0].arguments) == {"ticker": "ACME"}
 
 
+def test_several_markers_make_parallel_calls_with_distinct_ids() -> None:
+    text = (
+        '[[tool:stock_price {"ticker": "A"}]] and [[tool:stock_price {"ticker": "B"}]] '
+        '[[tool:nowhere]] [[tool:get_weather {"city": "Oslo"}]]'
+    )
+    reply = respond(ask(text, WEATHER, STOCKS), reply_prefix="")
+    calls = reply.tool_calls
+    assert [call.name for call in calls] == ["stock_price", "stock_price", "get_weather"]
+    assert [json.loads(call.arguments) for call in calls] == [
+        {"ticker": "A"},
+        {"ticker": "B"},
+        {"city": "Oslo"},
+    ]
+    assert len({call.call_id for call in calls}) == 3  # (a tool not offered is skipped)
+
+
 def test_strict_schema_fills_every_property_with_numbers_in_order() -> None:
     strict = ToolSpec(
         name="add_numbers",

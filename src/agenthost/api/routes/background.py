@@ -18,9 +18,10 @@ from agenthost.api.schemas.runs import CancelOut
 from agenthost.api.sse import KEEPALIVE, encode
 from agenthost.container import Container
 from agenthost.errors import Conflict, RunNotFound, ValidationFailed
-from agenthost.jobs.progress import END
+from agenthost.jobs.progress import PAGE
 from agenthost.jobs.service import BackgroundRuns
 from agenthost.store.repositories import runs
+from agenthost.store.repositories.events import END, is_end
 from agenthost.store.tables import RunRow
 
 router = APIRouter(prefix="/v1", tags=["background runs"])
@@ -31,7 +32,9 @@ EVENT_ID = re.compile(r"[0-9]{1,18}")
 EVENTS_DESCRIPTION = (
     "Server-sent events of a background run, from the start or after the event id in "
     "`Last-Event-ID` (or `after`): `run_started`, `agent_updated`, `tool_called`, "
-    "`tool_output`, `handoff`, `text_delta` (a whole message), then `final` or `error`."
+    "`tool_output`, `handoff`, `text_delta` (a whole message), then `final` or `error`; a run "
+    "that stops for approval ends the stream with `approval_required` and `final` (its "
+    "continuation's events follow them, from `run_started`)."
 )
 
 
@@ -114,11 +117,13 @@ async def _follow(
         # Asked first: if the last event was stored already, this read returns all the rest.
         ended = await background.events.ended(run.id)
         rows = await background.events_after(run.id, last_id)
-        for event in rows:
+        for index, event in enumerate(rows):
             last_id = event.id
             yield encode(event.type, event.data, event.id)
             if event.key == END:
                 return
+            if is_end(event.key) and index == len(rows) - 1 and len(rows) < PAGE:
+                return  # the run's latest stop for approval (nothing came after it yet)
         if ended:  # the client resumed after the last event
             return
         if rows:

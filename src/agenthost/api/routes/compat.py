@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from agenthost.api.deps import ContainerDep, RequestIdDep, RunsWriter
 from agenthost.api.disconnect import unless_disconnected
 from agenthost.api.errors import GUIDE_ROUTE
-from agenthost.api.routes.runs import ERROR_STATUSES
+from agenthost.api.routes.runs import ERROR_STATUSES, pending_out
 from agenthost.api.schemas.compat import ExecuteRequest, ExecuteResponse
 from agenthost.api.schemas.problem import problem_responses
 from agenthost.execution.types import RunRequest
@@ -39,9 +39,13 @@ async def execute(
             )
         ),
     )
+    waiting = outcome.status == "awaiting_approval"
     return ExecuteResponse(
         success=True,
         output=outcome.output,
         requestId=request_id,
         executionTime=outcome.duration_ms,
+        status=outcome.status,
+        runId=outcome.run_id if waiting else None,
+        pendingApprovals=pending_out(outcome.pending),
     )

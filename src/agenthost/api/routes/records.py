@@ -5,30 +5,35 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthost.api.deps import ContainerDep, RunsReader
 from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.records import (
+    ApprovalOut,
     MonthlyQuotaOut,
     RunError,
     RunList,
     RunMode,
     RunRecord,
-    RunStatus,
     RunStep,
     UsageLineOut,
     UsageOutReport,
 )
 from agenthost.api.schemas.runs import UsageOut
 from agenthost.errors import RunNotFound, ValidationFailed
+from agenthost.execution.types import RunStatus
 from agenthost.registry import NAME_PATTERN
-from agenthost.store.repositories import runs
-from agenthost.store.tables import RunRow
+from agenthost.store.repositories import pauses, runs
+from agenthost.store.tables import RunApprovalRow, RunRow
+from agenthost.tenancy.ledger import recorded_usage
 from agenthost.tenancy.usage import usage_report
 
 router = APIRouter(prefix="/v1", tags=["records"])
@@ -40,7 +45,47 @@ RunId = Annotated[
 ]
 
 
-def run_record(row: RunRow) -> RunRecord:
+def _approval(call: RunApprovalRow, expired: bool) -> ApprovalOut:
+    status: Literal["pending", "approved", "rejected", "expired"]
+    if call.decided_at is not None:
+        status = "approved" if call.approved else "rejected"
+    else:
+        status = "expired" if expired else "pending"
+    return ApprovalOut(
+        call_id=call.call_id,
+        agent=call.agent,
+        tool=call.tool,
+        arguments=call.arguments,
+        status=status,
+        requested_at=call.requested_at,
+        decided_at=call.decided_at,
+        decided_by=call.decided_by,
+        message=call.message,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Approvals:
+    """The approval side of some run records, read in one go."""
+
+    calls: dict[str, list[RunApprovalRow]]
+    expiries: dict[str, datetime]
+
+    @classmethod
+    async def of(cls, tx: AsyncSession, rows: Sequence[RunRow]) -> Approvals:
+        ids = [row.id for row in rows]
+        calls: dict[str, list[RunApprovalRow]] = {}
+        if ids:
+            for call in await pauses.calls(tx, ids):
+                calls.setdefault(call.run_id, []).append(call)
+        waiting = [row.id for row in rows if row.status == "awaiting_approval"]
+        expiries = dict(await pauses.expiries(tx, waiting)) if waiting else {}
+        return cls(calls, expiries)
+
+
+def run_record(row: RunRow, approvals: Approvals | None = None) -> RunRecord:
+    expired = row.status == "expired"
+    calls = [] if approvals is None else approvals.calls.get(row.id, [])
     return RunRecord(
         run_id=row.id,
         agent=row.agent,
@@ -52,12 +97,7 @@ def run_record(row: RunRow) -> RunRecord:
         created_at=row.created_at,
         finished_at=row.finished_at,
         duration_ms=row.duration_ms,
-        usage=UsageOut(
-            requests=row.requests,
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            total_tokens=row.total_tokens,
-        ),
+        usage=UsageOut(**recorded_usage(row).as_dict()),
         last_agent=row.last_agent,
         cached=row.cached,
         error=(
@@ -70,6 +110,8 @@ def run_record(row: RunRow) -> RunRecord:
         cancel_requested=row.cancel_requested_at is not None,
         steps=[RunStep.model_validate(step) for step in row.steps or ()],
         trace_id=row.trace_id,
+        approvals=[_approval(call, expired) for call in calls],
+        approval_expires_at=None if approvals is None else approvals.expiries.get(row.id),
     )
 
 
@@ -120,8 +162,9 @@ async def list_runs(
             since=since,
             until=until,
         )
+        approvals = await Approvals.of(tx, rows)
     return RunList(
-        runs=[run_record(row) for row in rows],
+        runs=[run_record(row, approvals) for row in rows],
         next_cursor=_cursor(rows[-1]) if len(rows) == limit else None,
     )
 
@@ -133,9 +176,10 @@ async def get_run(run_id: RunId, container: ContainerDep, principal: RunsReader)
     """A run of the caller's tenant: status, usage, timings, error (needs `runs:read`)."""
     async with container.db.transaction(read_only=True) as tx:
         row = await runs.get(tx, principal.tenant.id, run_id)
-    if row is None:
-        raise RunNotFound(f"no run {run_id!r}")
-    return run_record(row)
+        if row is None:
+            raise RunNotFound(f"no run {run_id!r}")
+        approvals = await Approvals.of(tx, [row])
+    return run_record(row, approvals)
 
 
 @router.get(

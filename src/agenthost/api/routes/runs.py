@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -13,6 +14,7 @@ from agenthost.api.schemas.problem import problem_responses
 from agenthost.api.schemas.runs import (
     AgentList,
     AgentOut,
+    PendingApprovalOut,
     RunAccepted,
     RunCreate,
     RunResponse,
@@ -21,7 +23,7 @@ from agenthost.api.schemas.runs import (
 from agenthost.api.sse import sse_response
 from agenthost.container import Container
 from agenthost.execution.admission import run_limits
-from agenthost.execution.types import RunRequest
+from agenthost.execution.types import PendingCall, RunOutcome, RunRequest
 from agenthost.registry import handoff_names, needs_approval
 
 router = APIRouter(prefix="/v1", tags=["runs"])
@@ -30,9 +32,10 @@ AgentName = Annotated[str, Path(description="A registered agent's name (`GET /v1
 
 ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429, 501, 502, 503, 504)
 STREAM_DESCRIPTION = (
-    "The finished run, or (with `stream: true`) server-sent events: `run_started`, "
-    "`text_delta`, `tool_called`, `tool_output`, `handoff`, `agent_updated`, then `final` or "
-    "`error` (whose data is a problem document)."
+    "The finished run (or, `status: awaiting_approval`, stopped at tool calls that need a "
+    "decision), or (with `stream: true`) server-sent events: `run_started`, `text_delta`, "
+    "`tool_called`, `tool_output`, `handoff`, `agent_updated`, `approval_required` (when it "
+    "stops for approval), then `final` or `error` (whose data is a problem document)."
 )
 
 
@@ -98,14 +101,24 @@ async def create_run(
             container.settings.sse_keepalive_s,
         )
     outcome = await unless_disconnected(request, container.pipeline.run(run_request))
+    return run_response(outcome, request_id)
+
+
+def pending_out(calls: Sequence[PendingCall]) -> list[PendingApprovalOut]:
+    return [PendingApprovalOut(**call.as_dict()) for call in calls]
+
+
+def run_response(outcome: RunOutcome, request_id: str | None) -> RunResponse:
     return RunResponse(
         run_id=outcome.run_id,
         agent=outcome.agent,
+        status=outcome.status,
         output=outcome.output,
         usage=UsageOut(**outcome.usage.as_dict()),
         cached=outcome.cached,
         duration_ms=outcome.duration_ms,
         request_id=request_id,
+        pending_approvals=pending_out(outcome.pending),
     )
 
 
@@ -114,12 +127,17 @@ async def _queue(
 ) -> JSONResponse:
     container.registry.get(run_request.agent)  # an unknown agent is 404 before anything else
     run_id = await container.background_runs().submit(run_request, webhook_url)
+    return accepted(run_id, run_request.request_id)
+
+
+def accepted(run_id: str, request_id: str | None) -> JSONResponse:
+    """202: the run is queued."""
     location = f"/v1/runs/{run_id}"
-    accepted = RunAccepted(
+    body = RunAccepted(
         run_id=run_id,
         status="queued",
         location=location,
         events=f"{location}/events",
-        request_id=run_request.request_id,
+        request_id=request_id,
     )
-    return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": location})
+    return JSONResponse(body.model_dump(), status_code=202, headers={"Location": location})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from agenthost.api.schemas.runs import PendingApprovalOut
 
 
 class ExecuteRequest(BaseModel):
@@ -19,3 +21,12 @@ class ExecuteResponse(BaseModel):
     output: Any
     requestId: str | None
     executionTime: float
+    # Beyond the guide's shape: a run that stopped at tool calls that need approval.
+    status: Literal["succeeded", "awaiting_approval"] = "succeeded"
+    runId: str | None = Field(
+        default=None, description="With `awaiting_approval`: the run to decide on."
+    )
+    pendingApprovals: list[PendingApprovalOut] = Field(
+        default_factory=list,
+        description="With `awaiting_approval`: decide with `POST /v1/runs/{runId}/approvals`.",
+    )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agenthost.api.schemas.runs import UsageOut
+from agenthost.execution.types import RunStatus
 
 
 class RunError(BaseModel):
@@ -15,7 +16,6 @@ class RunError(BaseModel):
     message: str | None
 
 
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 RunMode = Literal["sync", "stream", "background"]
 
 
@@ -29,6 +29,20 @@ class RunStep(BaseModel):
     call_id: str | None = Field(default=None, description="`tool_called`: the call's id.")
     from_agent: str | None = Field(default=None, description="`handoff`: the agent handing off.")
     to_agent: str | None = Field(default=None, description="`handoff`: the agent taking over.")
+
+
+class ApprovalOut(BaseModel):
+    call_id: str
+    agent: str
+    tool: str
+    arguments: str = Field(description="The call's arguments as the model wrote them (JSON).")
+    status: Literal["pending", "approved", "rejected", "expired"]
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None = Field(
+        description="The API key id that decided (`cli` from the command line, `dev` in dev mode)."
+    )
+    message: str | None = Field(description="The reason given with the decision.")
 
 
 class RunRecord(BaseModel):
@@ -59,6 +73,15 @@ class RunRecord(BaseModel):
     )
     trace_id: str | None = Field(
         default=None, description="The run's OpenTelemetry trace id (null: tracing off)."
+    )
+    approvals: list[ApprovalOut] = Field(
+        default_factory=list,
+        description="Tool calls the run stopped at for approval, and the decisions on them.",
+    )
+    approval_expires_at: datetime | None = Field(
+        default=None,
+        description="While `awaiting_approval`: when the run becomes `expired` unless every "
+        "pending call is decided.",
     )
 
 

@@ -153,14 +153,55 @@ class UsageOut(BaseModel):
     total_tokens: int
 
 
+class PendingApprovalOut(BaseModel):
+    call_id: str
+    agent: str = Field(description="The agent that asked for the call.")
+    tool: str
+    arguments: str = Field(description="The call's arguments as the model wrote them (JSON).")
+
+
 class RunResponse(BaseModel):
     run_id: str
     agent: str
+    status: Literal["succeeded", "awaiting_approval"] = Field(
+        default="succeeded",
+        description="`awaiting_approval`: the run stopped at tool calls that need a decision "
+        "(`pending_approvals`; decide with `POST /v1/runs/{run_id}/approvals`).",
+    )
     output: Any = Field(description="A string, or JSON for agents with a structured output.")
     usage: UsageOut
     cached: bool
     duration_ms: float
     request_id: str | None
+    pending_approvals: list[PendingApprovalOut] = Field(
+        default_factory=list, description="With `awaiting_approval`: the calls to decide."
+    )
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str = Field(min_length=1, max_length=128, description="A pending call's id.")
+    approve: bool
+    message: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="With `approve: false`: the reason, sent to the model as the call's result "
+        "(else the SDK's default message is); control characters other than newline and tab "
+        "are removed.",
+    )
+
+
+class ApprovalsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=100)
+    background: bool = Field(
+        default=False,
+        description="Continue the run in the background (202) instead of the way it started "
+        "(a background run always continues in the background).",
+    )
 
 
 class RunAccepted(BaseModel):

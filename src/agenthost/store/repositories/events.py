@@ -16,6 +16,16 @@ END = "end"
 """The key of a run's last event (``final`` or ``error``): a run has one."""
 
 
+def stop_key(stop: int) -> str:
+    """The key of the ``final`` event ending a run's ``stop``-th stop for approval."""
+    return f"{END}:{stop}"
+
+
+def is_end(key: str) -> bool:
+    """Whether ``key`` names a last event (of the run, or of one of its stops)."""
+    return key == END or key.startswith(f"{END}:")
+
+
 async def append(tx: AsyncSession, run_id: str, key: str, type_: str, data: Any) -> None:
     """Add an event unless the run already has one with ``key`` (a replayed step)."""
     await insert_ignore(
@@ -34,6 +44,17 @@ async def after(tx: AsyncSession, run_id: str, last_id: int, limit: int) -> Sequ
         .limit(limit)
     )
     return (await tx.scalars(statement)).all()
+
+
+async def latest_ends(tx: AsyncSession, run_id: str) -> bool:
+    """Whether the run's latest event is a last one (see :func:`is_end`)."""
+    key = await tx.scalar(
+        select(RunEventRow.key)
+        .where(RunEventRow.run_id == run_id)
+        .order_by(RunEventRow.id.desc())
+        .limit(1)
+    )
+    return key is not None and is_end(key)
 
 
 async def has(tx: AsyncSession, run_id: str, key: str) -> bool:

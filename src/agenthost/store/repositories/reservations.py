@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from agenthost.store.repositories import pauses
 from agenthost.store.scripts import JsonValue, Script, Statement, Step
 
 Quota = Literal["max_concurrent_runs", "runs_per_month"]
@@ -98,18 +99,9 @@ def open_run(opening: Opening) -> Script[None]:
     run = opening.run
     tenant = {"tenant_id": run["tenant_id"]}
     if opening.slot_limit is not None:
-        yield Step(LOCK_TENANT, tenant)
-        slot = {
-            **tenant,
-            "run_id": run["id"],
-            "expires_at": run["expires_at"],
-            "limit": opening.slot_limit,
-        }
-        if not (yield Step(INSERT_SLOT, slot)):
-            # All taken: free the leases of runs whose process died, then try once more.
-            freed = yield Step(FREE_EXPIRED_SLOTS, {**tenant, "now": opening.now})
-            if not freed or not (yield Step(INSERT_SLOT, slot)):
-                raise QuotaRefused("max_concurrent_runs")
+        yield from take_slot(
+            run["tenant_id"], run["id"], run["expires_at"], opening.slot_limit, opening.now
+        )
     month = {**tenant, "period": opening.period, "limit": opening.runs_limit}
     count = COUNT_RUN if opening.runs_limit is None else COUNT_RUN_UNDER_LIMIT
     if not (yield Step(count, month)):
@@ -118,6 +110,48 @@ def open_run(opening: Opening) -> Script[None]:
         if not (yield Step(count, month)):
             raise QuotaRefused("runs_per_month")
     yield Step(INSERT_RUN, {**run, "metadata": JsonValue(run["metadata"])})
+
+
+def take_slot(
+    tenant_id: str, run_id: str, expires_at: datetime, limit: int, now: datetime
+) -> Script[None]:
+    """Take one of the tenant's ``limit`` concurrency slots; QuotaRefused if all are held."""
+    tenant = {"tenant_id": tenant_id}
+    yield Step(LOCK_TENANT, tenant)
+    slot = {**tenant, "run_id": run_id, "expires_at": expires_at, "limit": limit}
+    if not (yield Step(INSERT_SLOT, slot)):
+        # All taken: free the leases of runs whose process died, then try once more.
+        freed = yield Step(FREE_EXPIRED_SLOTS, {**tenant, "now": now})
+        if not freed or not (yield Step(INSERT_SLOT, slot)):
+            raise QuotaRefused("max_concurrent_runs")
+
+
+@dataclass(frozen=True, slots=True)
+class Continuing:
+    """Decisions on a run awaiting approval, and how it continues once all are made."""
+
+    decisions: pauses.Decisions
+    status: Literal["running", "queued"]
+    mode: str
+    expires_at: datetime
+    slot_limit: int | None
+    """The tenant's concurrency limit when the continued run takes a slot, else None."""
+
+
+def decide_run(continuing: Continuing) -> Script[bool]:
+    """Record the decisions; once none is left, mark the run continuing and take its slot
+    (QuotaRefused rolls the decisions back too). Whether this transaction continues it."""
+    decisions = continuing.decisions
+    yield from pauses.decide(decisions)
+    tenant_id, run_id = decisions.tenant_id, decisions.run_id
+    status, mode = continuing.status, continuing.mode
+    if not (yield from pauses.continue_run(tenant_id, run_id, status, mode, continuing.expires_at)):
+        return False
+    if continuing.slot_limit is not None:
+        yield from take_slot(
+            tenant_id, run_id, continuing.expires_at, continuing.slot_limit, decisions.now
+        )
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +169,10 @@ class Closing:
     """Write the outcome only while the record is still queued or running."""
     refund: bool
     """Give the run back to its month if the outcome was written (no model call started)."""
+    resumed: bool = False
+    """The run continued from a stop for approval: its stored state goes."""
+    stop: pauses.Stop | None = None
+    """The run stopped (again) for approval: the state and calls to keep."""
 
 
 def close_run(closing: Closing) -> Script[bool]:
@@ -153,4 +191,8 @@ def close_run(closing: Closing) -> Script[bool]:
     written = bool((yield Step(finish, {**run, **outcome})))
     if written and closing.refund:
         yield Step(UNCOUNT_RUN, {"tenant_id": closing.tenant_id, "period": closing.period})
+    if written and closing.resumed:
+        yield Step(pauses.DELETE_PAUSE, run)
+    if written and closing.stop is not None:
+        yield from pauses.stop(closing.tenant_id, closing.run_id, closing.stop)
     return written

@@ -18,6 +18,8 @@ async def insert(tx: AsyncSession, row: RunRow) -> None:
 
 
 OPEN = ("queued", "running")
+UNFINISHED = (*OPEN, "awaiting_approval")
+"""Runs whose usage is not counted yet: a run awaiting approval counts once it ends."""
 
 
 async def _update(
@@ -163,7 +165,8 @@ async def page(
 async def usage_by_day(
     tx: AsyncSession, tenant_id: str, since_day: str, until_day: str
 ) -> Sequence[Row[Any]]:
-    """Totals per (day, agent) of the tenant's finished runs between two UTC days, inclusive."""
+    """Totals per (day, agent) of the tenant's finished runs between two UTC days, inclusive
+    (a run awaiting approval is not finished; an expired one is)."""
     succeeded = func.sum(case((RunRow.status == "succeeded", 1), else_=0))
     result = await tx.execute(
         select(
@@ -180,7 +183,7 @@ async def usage_by_day(
             RunRow.tenant_id == tenant_id,
             RunRow.day >= since_day,
             RunRow.day <= until_day,
-            RunRow.status.not_in(OPEN),
+            RunRow.status.not_in(UNFINISHED),
         )
         .group_by(RunRow.day, RunRow.agent)
         .order_by(RunRow.day, RunRow.agent)

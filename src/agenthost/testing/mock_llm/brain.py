@@ -6,7 +6,8 @@ Pure functions over a normalised conversation. Rules, in order:
    turn starts afresh on the last user message (rule 2 again, for the specialist's tools);
    otherwise the answer is ``"Result: "`` + the outputs joined with ``"; "``.
 2. Last item is user text and tools are offered: an explicit ``[[tool:NAME {args}]]`` marker
-   wins, else the tool sharing the most words with the text (at least one).
+   wins (several markers: one call for each, in one response), else the tool sharing the
+   most words with the text (at least one).
 3. No tool: reply ``prefix + user text``.
 4. With an output schema, every text answer is instead a JSON object conforming to it.
 """
@@ -29,7 +30,7 @@ from .conversation import (
     ToolSpec,
     UserMessage,
 )
-from .markers import find_tool_marker, strip_markers
+from .markers import find_tool_marker, find_tool_markers, strip_markers
 from .schema_values import ValueSource, example_value, numbers_in
 
 HANDOFF_PREFIX = "transfer_to_"
@@ -60,6 +61,9 @@ def respond(request: BrainRequest, *, reply_prefix: str) -> BrainReply:
     fresh_turn = bool(trailing) or (bool(items) and isinstance(items[-1], UserMessage))
     if fresh_turn and request.tools:
         excluded = _handoffs_since_last_user(items)
+        several = _marked_calls(request, user_text, excluded)
+        if len(several) > 1:
+            return _reply(request, text=None, tool_calls=several)
         call = choose_tool_call(request, user_text, excluded=excluded)
         if call is not None:
             return _reply(request, text=None, tool_calls=(call,))
@@ -89,6 +93,20 @@ def choose_tool_call(
         arguments.update(marker.arguments)
     encoded = json.dumps(arguments, separators=(",", ":"))
     return ToolCall(call_id=_call_id(request, chosen.name), name=chosen.name, arguments=encoded)
+
+
+def _marked_calls(
+    request: BrainRequest, user_text: str, excluded: frozenset[str]
+) -> tuple[ToolCall, ...]:
+    """One call per ``[[tool:...]]`` marker naming an offered tool, with its arguments."""
+    offered = {tool.name for tool in request.tools if tool.name not in excluded}
+    calls = []
+    for index, marker in enumerate(find_tool_markers(user_text)):
+        if marker.name in offered:
+            arguments = json.dumps(marker.arguments or {}, separators=(",", ":"))
+            call_id = _call_id(request, f"{marker.name}#{index}")
+            calls.append(ToolCall(call_id=call_id, name=marker.name, arguments=arguments))
+    return tuple(calls)
 
 
 def argument_string(text: str) -> str:

@@ -1,6 +1,7 @@
 """Control markers that tests embed in user text.
 
-- ``[[tool:NAME]]`` / ``[[tool:NAME {"json": "args"}]]`` — call this tool (brain).
+- ``[[tool:NAME]]`` / ``[[tool:NAME {"json": "args"}]]`` — call this tool (brain); several
+  markers: call each of them, in parallel in one response.
 - ``[[fault:KIND]]`` / ``[[fault:429 retry_after=2]]`` — inject a fault (mock server only).
 - ``[[sleep:MS]]`` — wait before answering (mock server only).
 
@@ -48,6 +49,16 @@ def find_tool_marker(text: str) -> ToolMarker | None:
             parsed = None
         arguments = parsed if isinstance(parsed, dict) else None
     return ToolMarker(name=match.group(1), arguments=arguments)
+
+
+def find_tool_markers(text: str) -> list[ToolMarker]:
+    """Every ``[[tool:...]]`` marker in ``text``, in order."""
+    found = []
+    for match in _TOOL.finditer(text):
+        marker = find_tool_marker(match.group(0))
+        if marker is not None:
+            found.append(marker)
+    return found
 
 
 def find_fault_marker(text: str) -> FaultMarker | None:
