@@ -97,3 +97,33 @@ async def test_an_expired_background_run_ends_its_event_stream(agenthost_client:
         events = await _events(client, run_id)
     assert [kind for _, kind, _ in events][-3:] == ["approval_required", "final", "error"]
     assert events[-1][2]["code"] == "APPROVAL_EXPIRED"
+
+
+async def test_a_background_run_of_a_session_writes_both_parts_of_its_turn_once(
+    agenthost_client: Any,
+) -> None:
+    refunds = Refunds()
+    async with agenthost_client(build_registry(refunds), **BACKGROUND) as (client, _):
+        response = await client.post(
+            "/v1/agents/refunds/runs",
+            json={"input": refund_request(500), "session_id": "case-9", "background": True},
+        )
+        assert response.status_code == 202, response.text
+        run_id = response.json()["run_id"]
+        record = await _settled(client, run_id, "awaiting_approval")
+        before = (await client.get("/v1/sessions/case-9")).json()["items"]
+        decided = await client.post(
+            f"/v1/runs/{run_id}/approvals",
+            json={"decisions": [{"call_id": record["approvals"][0]["call_id"], "approve": True}]},
+        )
+        assert decided.status_code == 202, decided.text
+        record = await _settled(client, run_id, "succeeded", "failed")
+        assert record["status"] == "succeeded", record["error"]
+        items = (await client.get("/v1/sessions/case-9")).json()["items"]
+    # The part before the stop was written when it stopped; the continuation adds the rest
+    # (the approved call's output and the answer), each once.
+    assert [item.get("role") for item in before].count("user") == 1
+    assert len(items) > len(before) and items[: len(before)] == before
+    kinds = [item.get("type") or item.get("role") for item in items]
+    assert kinds.count("user") == 1 and kinds.count("function_call_output") == 1, kinds
+    assert refunds.made == [500]
