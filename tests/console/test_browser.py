@@ -66,10 +66,16 @@ class Console:
 
 @pytest.fixture
 async def console(servers: Servers, tmp_path: Path) -> AsyncIterator[Console]:
-    """A dev-mode server of the example agents, and a tenant ``acme`` with a key."""
+    """A dev-mode server of the example agents (background runs on), and a tenant ``acme``
+    with a key."""
     with (tmp_path / "serve.log").open("wb") as log:
+        # Background runs on: the console sends its approval decisions with "background": true.
         process, url = servers.start(
-            agents="examples.registry:registry", dev_mode="true", log_level="WARNING", log=log
+            agents="examples.registry:registry",
+            dev_mode="true",
+            background_runs="true",
+            log_level="WARNING",
+            log=log,
         )
         async with httpx2.AsyncClient(base_url=url, timeout=30) as keyless:
             await wait_ready(keyless, process)
@@ -140,6 +146,7 @@ async def test_console_end_to_end(console: Console, capsys: pytest.CaptureFixtur
     assert seen["imagesAfterRun"] == 0 and seen["imagesInSession"] == 0
     assert any(XSS in item for item in seen["history"])
     assert set(seen["streamRuns"]) == {"stream"} and len(seen["streamRuns"]) == 2
+    await _assert_approved_in_browser(console, seen["refund"])
 
     chart = seen["chart"]
     usage = await console.client.get(
@@ -147,12 +154,35 @@ async def test_console_end_to_end(console: Console, capsys: pytest.CaptureFixtur
     )
     totals = usage.json()["totals"]
     assert date.fromisoformat(chart["until"]) == date.fromisoformat(usage.json()["until"])
-    assert totals["runs"] == 2
+    assert totals["runs"] == 3
     assert chart["totalRuns"] == chart["runBars"] == totals["runs"]
     assert chart["totalTokens"] == chart["tokenBars"] == totals["total_tokens"] > 0
 
-    assert seen["keyAfterSignOut"] is None and seen["devAgents"] == 3
+    assert seen["keyAfterSignOut"] is None and seen["devAgents"] == len(seen["agents"])
     assert seen["cookies"] == 0 and seen["keyInUrl"] is False
+
+
+async def _assert_approved_in_browser(console: Console, refund: dict[str, Any]) -> None:
+    """The refund of 500 stopped for approval, was shown pending, approved, and ran."""
+    run_id = refund["stopped"]["runId"]
+    assert refund["stopped"]["output"] == "", "a run awaiting approval has no answer yet"
+    assert len(refund["pending"]) == 1
+    _, agent, tool, arguments = refund["pending"][0]
+    assert (agent, tool, json.loads(arguments)) == ("refunds", "refund", {"order_id": "A0", "amount": 500})
+    assert refund["link"] == f"#/runs/{run_id}"
+    assert {"awaiting_approval", "expired"} <= set(refund["statuses"])
+    assert refund["awaitingRuns"] == [run_id]
+    [before] = refund["before"]
+    assert before[:4] == ["refund", "refunds", arguments, "pending"] and "Approve" in before[5]
+
+    run = (await console.client.get(f"/v1/runs/{run_id}")).json()
+    assert run["status"] == "succeeded" and "succeeded" in refund["decidedFacts"]
+    assert run["output"] == refund["output"] == "Result: refunded 500 EUR on order A0"
+    [approval] = run["approvals"]
+    assert approval["status"] == "approved" and approval["message"] == "checked by the browser"
+    [after] = refund["after"]
+    assert after[3] == "approved" and after[4].startswith(approval["decided_by"])
+    assert after[5] == "checked by the browser"
 
 
 async def test_keys_page_creates_and_revokes(

@@ -1,10 +1,45 @@
 // The console end to end: a refused key's problem shown, sign in, agents, a streamed weather run in the playground, its run
 // page with the tool call, runs, a prompt with HTML in it shown as text (in the playground and
-// in its session), usage charts, then keyless sign-in (dev mode). Screenshots of each page.
+// in its session), a refund that stops for approval (the playground's pending calls, the runs
+// filtered by awaiting_approval, approved on its run page), usage charts, then keyless sign-in
+// (dev mode). Screenshots of each page.
 
 import { BASE_URL, go, main, shot, signIn } from "./lib.mjs";
 
 const XSS = "<img src=x onerror=alert(1)>";
+const REFUND = 'Refund order A0 [[tool:refund {"order_id": "A0", "amount": 500}]]';
+const REASON = "checked by the browser";
+const cells = (page, selector) =>
+  page.$$eval(selector, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+
+/** A refund over the limit: it stops for approval, then is approved on its run page. */
+async function approve(page, shots) {
+  await go(page, "#/playground/refunds", "#playground");
+  const stopped = await play(page, REFUND);
+  const pending = await cells(page, "#pending tbody tr");
+  const link = await page.getAttribute(".approve-link", "href");
+  shots.awaiting = await shot(page, "playground-awaiting");
+
+  await go(page, "#/runs", "#runs table");
+  const statuses = await page.$$eval("#filter-status option", (options) => options.map((o) => o.value));
+  await page.selectOption("#filter-status", "awaiting_approval");
+  await page.click("form.filters button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#runs tbody tr").length === 1);
+  const awaitingRuns = await page.$$eval("#runs tbody tr", (rows) => rows.map((r) => r.cells[0].textContent));
+
+  await page.click("#runs tbody a");
+  await page.waitForSelector("#approvals button.approve");
+  const before = await cells(page, "#approvals tbody tr");
+  shots.approval = await shot(page, "run-approval");
+  await page.fill("#approvals input.reason", REASON);
+  await page.click("#approvals button.approve");
+  await page.waitForSelector("#approvals .approval-status.approved");
+  const after = await cells(page, "#approvals tbody tr");
+  const decidedFacts = await page.textContent(".facts");
+  const output = await page.textContent("#run-output");
+  shots.approved = await shot(page, "run-approved");
+  return { stopped, pending, link, statuses, awaitingRuns, before, after, decidedFacts, output };
+}
 
 /** Count the text deltas appended to #output before the final event replaced them. */
 async function watchDeltas(page) {
@@ -47,7 +82,7 @@ await main(async (page, seen) => {
   shots.signin = await shot(page, "signin");
 
   await signIn(page);
-  const agents = await page.$$eval("#agents tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const agents = await cells(page, "#agents tbody tr");
   shots.agents = await shot(page, "agents");
 
   await go(page, "#/playground/weather", "#playground");
@@ -76,6 +111,7 @@ await main(async (page, seen) => {
   await page.waitForFunction(() => document.querySelectorAll("#runs tbody tr").length >= 2);
   const streamRuns = await page.$$eval("#runs tbody tr", (rows) => rows.map((r) => r.cells[3].textContent));
   shots.runs = await shot(page, "runs");
+  const refund = await approve(page, shots);
 
   await go(page, "#/usage", "#runs-chart");
   const chart = await page.evaluate(() => {
@@ -102,6 +138,6 @@ await main(async (page, seen) => {
   const keyInUrl = seen.requests.some((url) => process.env.API_KEY && url.includes(process.env.API_KEY));
   return {
     refusal, agents, weather, timeline, runFacts, xss, imagesAfterRun, history, imagesInSession, streamRuns,
-    chart, keyAfterSignOut, devAgents, cookies: cookies.length, keyInUrl, shots,
+    chart, refund, keyAfterSignOut, devAgents, cookies: cookies.length, keyInUrl, shots,
   };
 });

@@ -1,7 +1,9 @@
-// Run an agent, streamed: text deltas, tool calls, handoffs, then the final output and usage.
+// Run an agent, streamed: text deltas, tool calls, handoffs, then the final output and usage
+// (or, when the run stops for approval, the pending calls and a link to decide them).
 
 import { get, streamRun } from "../api.js";
 import { asText, h, problemBox, show } from "../dom.js";
+import { pendingTable } from "./approvals.js";
 
 function eventLine(type, data) {
   switch (type) {
@@ -18,6 +20,16 @@ function eventLine(type, data) {
     default:
       return null;
   }
+}
+
+function awaitingBox(data) {
+  const page = h("a", { href: `#/runs/${encodeURIComponent(data.run_id)}`, class: "approve-link" }, "the run's page");
+  return h(
+    "div",
+    { id: "awaiting", class: "awaiting" },
+    h("p", {}, "The run is waiting for a human's approval of these calls: approve or reject them on ", page, "."),
+    pendingTable(data.pending_approvals, { id: "pending" }),
+  );
 }
 
 function usageText(usage) {
@@ -41,12 +53,14 @@ export async function playgroundPage(main, chosen) {
     send.disabled = true;
     const body = { input: input.value };
     if (session.value.trim()) body.session_id = session.value.trim();
+    let awaiting = null;
     try {
       await streamRun(agent.value, body, (type, data) => {
         if (type === "text_delta") output.append(data.delta);
+        else if (type === "approval_required") awaiting = awaitingBox(data);
         else if (type === "final") {
-          show(output, asText(data.output));
-          show(final, h("p", { id: "usage" }, usageText(data.usage), ` · ${data.duration_ms} ms · last agent ${data.last_agent}`));
+          if (data.status !== "awaiting_approval") show(output, asText(data.output));
+          show(final, awaiting, h("p", { id: "usage" }, usageText(data.usage), ` · ${data.duration_ms} ms · last agent ${data.last_agent}`));
         } else if (type === "error") show(final, problemBox(data));
         else {
           const line = eventLine(type, data);

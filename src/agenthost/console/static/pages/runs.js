@@ -1,9 +1,11 @@
-// Runs of the tenant (filtered by agent, status, mode and time), and one run's page.
+// Runs of the tenant (filtered by agent, status, mode and time), and one run's page (with its
+// approvals: approvals.js).
 
 import { get, query } from "../api.js";
 import { asText, facts, h, problemBox, show, table, when } from "../dom.js";
+import { approvalsSection } from "./approvals.js";
 
-const STATUSES = ["", "queued", "running", "succeeded", "failed", "cancelled"];
+const STATUSES = ["", "queued", "running", "awaiting_approval", "succeeded", "failed", "cancelled", "expired"];
 const MODES = ["", "sync", "stream", "background"];
 
 function choice(id, values, current) {
@@ -100,10 +102,10 @@ export async function runPage(main, id) {
       ["Request id", run.request_id ? h("code", {}, run.request_id) : null],
       ["Error", run.error ? `${run.error.code}: ${run.error.message ?? ""}` : null],
     ]),
+    approvalsSection(run, () => runPage(main, id)),
     h("h2", {}, "Timeline"),
     steps.length ? h("ol", { id: "timeline", class: "events" }, steps) : h("p", { id: "timeline" }, "No tool calls or handoffs."),
     run.input === null ? null : [h("h2", {}, "Input"), h("pre", { class: "output" }, run.input)],
-    run.output === null ? null : [h("h2", {}, "Output"), h("pre", { class: "output" }, asText(run.output))],
-    h("p", { class: "note" }, "Pending approvals will show here once agenthost has an approvals API."),
+    run.output === null ? null : [h("h2", {}, "Output"), h("pre", { id: "run-output", class: "output" }, asText(run.output))],
   );
 }
