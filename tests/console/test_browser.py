@@ -168,7 +168,11 @@ async def _assert_approved_in_browser(console: Console, refund: dict[str, Any]) 
     assert refund["stopped"]["output"] == "", "a run awaiting approval has no answer yet"
     assert len(refund["pending"]) == 1
     _, agent, tool, arguments = refund["pending"][0]
-    assert (agent, tool, json.loads(arguments)) == ("refunds", "refund", {"order_id": "A0", "amount": 500})
+    assert (agent, tool, json.loads(arguments)) == (
+        "refunds",
+        "refund",
+        {"order_id": "A0", "amount": 500},
+    )
     assert refund["link"] == f"#/runs/{run_id}"
     assert {"awaiting_approval", "expired"} <= set(refund["statuses"])
     assert refund["awaitingRuns"] == [run_id]

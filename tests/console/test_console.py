@@ -3,6 +3,7 @@ outside production; and the files themselves never build HTML from strings."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from importlib import resources
 from typing import Any
@@ -82,6 +83,5 @@ def test_pages_have_no_inline_script_or_style_and_build_no_html() -> None:
             assert unsafe not in text, f"{name} uses {unsafe}"
         assert "localStorage" not in text and "document.cookie" not in text, name
         for imported in re.findall(r'from "(\.[^"]+)"', text):
-            folder = name.rpartition("/")[0]
-            target = re.sub(r"[^/]+/\.\./", "", f"{folder}/{imported}".lstrip("/"))
-            assert target.removeprefix("./") in files, f"{name} imports missing {imported}"
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), imported))
+            assert target in files, f"{name} imports missing {imported}"
