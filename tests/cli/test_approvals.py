@@ -3,12 +3,18 @@ refunds agent on the offline demo model)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
+import httpx2
+import pytest
 from typer.testing import CliRunner
 
 from agenthost.cli.main import app
 from agenthost.cli.run import AWAITING_APPROVAL_EXIT_CODE
+from agenthost.testing.mock_llm.server import MockLLMServer
+from tests.processes import Servers, agenthost_command, agenthost_env, wait_ready
 
 BIG_REFUND = 'Refund please [[tool:refund {"order_id": "A1", "amount": 500}]]'
 
@@ -44,3 +50,32 @@ def test_reject_sends_the_reason_to_the_model() -> None:
     )
     assert rejected.exit_code == 0, rejected.output
     assert json.loads(rejected.stdout)["output"] == "Result: needs a manager"
+
+
+@pytest.mark.integration
+async def test_decisions_from_the_command_line_beside_a_serving_process(
+    servers: Servers, mock_llm: MockLLMServer, tmp_path: Path
+) -> None:
+    """``runs approve`` only queues background continuations: it is no executor, so it runs
+    beside ``agenthost serve`` on the same database with the same executor id."""
+    shared = {
+        "database_url": f"sqlite:///{tmp_path / 'agenthost.db'}",
+        "agents": "examples.registry:registry",
+        "background_runs": "true",
+    }
+    env = agenthost_env(mock_llm, **shared)
+    assert agenthost_command(env, "db", "upgrade").returncode == 0
+    process, url = servers.start(**shared)
+    async with httpx2.AsyncClient(base_url=url) as client:
+        await wait_ready(client, process)
+    stopped = await asyncio.to_thread(
+        agenthost_command, env, "run", "refunds", BIG_REFUND, "--json"
+    )
+    assert stopped.returncode == AWAITING_APPROVAL_EXIT_CODE, stopped.stderr
+    outcome = json.loads(stopped.stdout)
+    [call] = outcome["pending"]
+    approved = await asyncio.to_thread(
+        agenthost_command, env, "runs", "approve", outcome["run_id"], call["call_id"]
+    )
+    assert approved.returncode == 0, approved.stderr
+    assert "refunded 500 EUR on order A1" in approved.stdout

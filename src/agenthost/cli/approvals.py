@@ -70,7 +70,9 @@ async def _decide(settings: Settings, tenant_id: str, run_id: str, decision: Dec
 def _command(
     decision: Decision, run_id: str, agents: str | None, tenant: str, as_json: bool
 ) -> None:
-    settings = settings_from(agents=agents)
+    # It only queues a background continuation, never executes one: no executor of its own,
+    # so it runs beside `agenthost serve` on the same database and executor id.
+    settings = settings_from(agents=agents, execute_background_runs=False)
     configure_logging(level="WARNING", fmt="console", sensitive=settings.log_sensitive_data)
     result = run_or_fail(_decide(settings, tenant, run_id, decision))
     if result.outcome is not None:
