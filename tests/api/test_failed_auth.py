@@ -111,3 +111,22 @@ async def test_a_spent_budget_refuses_every_key_not_already_cached(
     assert still_cached.status_code == 200
     assert no_key.status_code == 401
     assert document.status_code == 200  # the open routes' limit is another budget
+
+
+async def test_a_burst_of_one_valid_key_is_not_taken_for_failures(
+    mock_llm: Any, registry: Any
+) -> None:
+    """A backend sending many concurrent requests with its (uncached) key is one lookup in
+    flight, not many failures-to-be: none of its requests is refused."""
+    settings = mock_settings(mock_llm, dev_mode=False, auth_failure_limit=f"{LIMIT}/minute")
+    app = create_app(settings, registry=registry)
+    transport = httpx2.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx2.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        key = await tenant_with_key(app, "acme")
+        burst = await asyncio.gather(
+            *(client.get("/v1/agents", headers=key.headers) for _ in range(BATCH))
+        )
+    assert [r.status_code for r in burst] == [200] * BATCH

@@ -118,8 +118,8 @@ class AuthMiddleware:
         checked first when the key must be looked up (not when it is cached, or absent)."""
         authenticator, failures = container.authenticator, container.failed_auth
         key = presented_key(Headers(scope=scope))
-        if authenticator.looks_up(key):
-            async with failures.guard(client_ip(scope)):
+        if key is not None and authenticator.looks_up(key):
+            async with failures.guard(client_ip(scope), key):
                 return await authenticator.authenticate(key)
         try:
             return await authenticator.authenticate(key)
