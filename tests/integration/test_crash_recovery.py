@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +35,6 @@ FAST = {
     "heartbeat_s": 0.5,
     "executor_dead_after_s": 3,
 }
-
-
-@pytest.fixture
-def servers(
-    mock_llm: MockLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Servers]:
-    monkeypatch.setenv("CRASH_TOOL_LOG", str(tmp_path / "tools.log"))
-    started = Servers(mock_llm)
-    yield started
-    started.kill_all()
 
 
 def _question(index: int) -> str:
@@ -109,13 +98,13 @@ def _assert_exactly_once(
 
 
 async def test_runs_of_a_killed_worker_complete_once_on_the_other(
-    servers: Servers, mock_llm: MockLLMServer, migrated_postgres: str, tmp_path: Path
+    crash_servers: Servers, mock_llm: MockLLMServer, migrated_postgres: str, tmp_path: Path
 ) -> None:
     count = 30
     shared = {**FAST, "database_url": migrated_postgres, "worker_concurrency": count // 2}
-    api, url = servers.start(execute_background_runs="false", **shared)
-    first = servers.worker("worker-a", **shared)
-    second = servers.worker("worker-b", **shared)
+    api, url = crash_servers.start(execute_background_runs="false", **shared)
+    first = crash_servers.worker("worker-a", **shared)
+    second = crash_servers.worker("worker-b", **shared)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, api)
         run_ids = await _queue_all(client, count)
@@ -130,20 +119,20 @@ async def test_runs_of_a_killed_worker_complete_once_on_the_other(
 
 
 async def test_runs_of_a_killed_embedded_server_complete_once_after_restart(
-    servers: Servers, mock_llm: MockLLMServer, tmp_path: Path
+    crash_servers: Servers, mock_llm: MockLLMServer, tmp_path: Path
 ) -> None:
     count = 10
     settings = {**FAST, "database_url": f"sqlite:///{tmp_path / 'agenthost.db'}"}
     migrated = agenthost_command(agenthost_env(mock_llm, **settings), "db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
-    server, url = servers.start(**settings)
+    server, url = crash_servers.start(**settings)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, server)
         run_ids = await _queue_all(client, count)
         await _all_in_tool(tmp_path / "tools.log", count)
         server.send_signal(signal.SIGKILL)
         server.wait()
-    restarted, url = servers.start(**settings)
+    restarted, url = crash_servers.start(**settings)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, restarted)
         records = await _all_finished(client, run_ids)
@@ -151,11 +140,11 @@ async def test_runs_of_a_killed_embedded_server_complete_once_after_restart(
 
 
 async def test_cancel_reaches_a_run_in_another_process_within_a_second(
-    servers: Servers, migrated_postgres: str, tmp_path: Path
+    crash_servers: Servers, migrated_postgres: str, tmp_path: Path
 ) -> None:
     shared = {**FAST, "database_url": migrated_postgres}
-    api, url = servers.start(execute_background_runs="false", **shared)
-    servers.worker("worker-c", **shared)
+    api, url = crash_servers.start(execute_background_runs="false", **shared)
+    crash_servers.worker("worker-c", **shared)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, api)
         [run_id] = await _queue_all(client, 1)
@@ -172,17 +161,17 @@ async def test_cancel_reaches_a_run_in_another_process_within_a_second(
 
 
 async def test_a_stopped_worker_leaves_its_unfinished_runs_to_another(
-    servers: Servers, mock_llm: MockLLMServer, migrated_postgres: str, tmp_path: Path
+    crash_servers: Servers, mock_llm: MockLLMServer, migrated_postgres: str, tmp_path: Path
 ) -> None:
     count = 5
     shared = {**FAST, "database_url": migrated_postgres}
-    api, url = servers.start(execute_background_runs="false", **shared)
-    first = servers.worker("worker-d", grace_s=0.5, **shared)
+    api, url = crash_servers.start(execute_background_runs="false", **shared)
+    first = crash_servers.worker("worker-d", grace_s=0.5, **shared)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, api)
         run_ids = await _queue_all(client, count)
         await _all_in_tool(tmp_path / "tools.log", count)
-        servers.worker("worker-e", **shared)
+        crash_servers.worker("worker-e", **shared)
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
         records = await _all_finished(client, run_ids)

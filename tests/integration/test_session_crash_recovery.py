@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.integration
 
 SETTINGS = {**FAST, "session_poll_s": 0.05}
 QUESTION = "Where is order job1 shipping status?"
-
-
-@pytest.fixture
-def servers(
-    mock_llm: MockLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Servers]:
-    monkeypatch.setenv("CRASH_TOOL_LOG", str(tmp_path / "tools.log"))
-    started = Servers(mock_llm)
-    yield started
-    started.kill_all()
 
 
 async def _finished(client: httpx2.AsyncClient, run_id: str) -> dict[str, Any]:
@@ -60,13 +49,13 @@ async def _queue(client: httpx2.AsyncClient, text: str, **extra: Any) -> str:
 
 
 async def test_a_resumed_background_run_writes_its_turn_once_with_its_first_history(
-    servers: Servers, mock_llm: MockLLMServer, tmp_path: Path
+    crash_servers: Servers, mock_llm: MockLLMServer, tmp_path: Path
 ) -> None:
     database = tmp_path / "agenthost.db"
     settings = {**SETTINGS, "database_url": f"sqlite:///{database}"}
     migrated = agenthost_command(agenthost_env(mock_llm, **settings), "db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
-    server, url = servers.start(**settings)
+    server, url = crash_servers.start(**settings)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, server)
         seeded = await client.post(
@@ -80,7 +69,7 @@ async def test_a_resumed_background_run_writes_its_turn_once_with_its_first_hist
     server.wait()
     with sqlite3.connect(database) as db:  # the stored history changes while it is down
         db.execute("DELETE FROM session_items")
-    restarted, url = servers.start(**settings)
+    restarted, url = crash_servers.start(**settings)
     async with httpx2.AsyncClient(base_url=url, timeout=30) as client:
         await wait_ready(client, restarted)
         records = [await _finished(client, run_id) for run_id in (first, second)]
