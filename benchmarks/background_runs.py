@@ -1,16 +1,22 @@
-"""Background runs on PostgreSQL: enqueue rate, drain rate per worker, recovery after kill -9.
+"""Background runs on PostgreSQL: enqueue rate, drain rate of one and two workers against
+the peers', recovery after kill -9.
 
-    .venv/bin/python -m benchmarks.background_runs [--runs 2000] [--workers 1]
+    .venv/bin/python -m benchmarks.background_runs [--runs 2000] [--recovery-runs 50]
+        [--no-peers]
 
-Needs PostgreSQL on 127.0.0.1:5432 (a scratch database is created and dropped). Runs use the
-offline demo model, so they are instant: what is measured is agenthost's and DBOS's own work
-(admission, the durable model step, events, settlement). Prints one JSON object.
+Needs PostgreSQL on 127.0.0.1:5432 (a scratch database per measurement, created and dropped).
+Runs use the offline demo model, so they are instant: what is measured is agenthost's and
+DBOS's own work (admission, the durable model step, events, settlement). The peers
+(``benchmarks/dbos_peers.py``: DBOS alone, and the ``dbos-openai-agents`` integration when it
+is installed) queue and drain the same number of runs in the same invocation, and the ratios
+against them are printed with the figures, as one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,7 @@ from agenthost.store.database import Database
 from agenthost.store.migrate import upgrade
 from agenthost.tenancy.auth import operator
 from agenthost.tenancy.principal import DEV_TENANT
+from benchmarks import dbos_peers
 from benchmarks.background_agents import SLOW_TOOL_S
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,67 +136,165 @@ async def _enqueue(settings: Settings, agent: str, count: int, concurrency: int 
         await container.aclose()
 
 
-async def main(runs: int, recovery_runs: int) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def _scratch_database(migrate_agenthost: bool) -> AsyncIterator[str]:
+    """A new database (dropped afterwards) with DBOS's tables, and agenthost's if asked."""
     name = f"agenthost_bench_{uuid.uuid4().hex[:8]}"
     await _admin(f"CREATE DATABASE {name}")
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    processes: list[subprocess.Popen[bytes]] = []
     try:
-        db = Database(url)
-        await upgrade(db)
-        await db.aclose()
+        if migrate_agenthost:
+            db = Database(url)
+            await upgrade(db)
+            await db.aclose()
         await asyncio.to_thread(migrate_system_database, Settings(database_url=url))
-        settings = Settings(
-            database_url=url,
-            agents="benchmarks.background_agents:registry",
-            demo_model=True,
-            execute_background_runs=False,
-            log_level="WARNING",
-        )
-        enqueue_rate = await _enqueue(settings, "instant", runs)
-        processes.append(_worker(url, "bench-1"))
-        while (await _counts(url, "instant")).get("succeeded", 0) == 0:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)  # (another process's progress, read from the database)
-        cpu_before = _cpu_s(processes[0].pid)
-        await _wait(url, "instant", runs)
-        worker_cpu_ms = (_cpu_s(processes[0].pid) - cpu_before) * 1000 / runs
-        drain_rate = (runs - 1) / await _finish_span(url, "instant")
-        processes[0].send_signal(signal.SIGTERM)
-        processes[0].wait()
+        yield url
+    finally:
+        await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-        victim = _worker(url, "bench-victim")
-        processes.append(victim)
-        await _enqueue(settings, "orders", recovery_runs)
-        while (await _counts(url, "orders")).get("running", 0) < recovery_runs:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        survivor = _worker(url, "bench-survivor")
-        processes.append(survivor)
-        await asyncio.sleep(2)  # the survivor is up and heart-beating; the tools still run
-        killed = time.perf_counter()
-        victim.send_signal(signal.SIGKILL)
-        await _wait(url, "orders", recovery_runs)
-        recovered_s = time.perf_counter() - killed
-        return {
-            "runs": runs,
-            "enqueue_runs_per_s": round(enqueue_rate),
-            "drain_runs_per_s_one_worker": round(drain_rate),
-            "worker_cpu_ms_per_run": round(worker_cpu_ms, 2),
-            "recovery_runs": recovery_runs,
+
+async def _peer_done(url: str) -> tuple[int, float]:
+    """Peer workflows finished, and the seconds from the first one's end to the last's."""
+    connection = await asyncpg.connect(url)
+    try:
+        row = await connection.fetchrow(
+            "SELECT count(*) AS n, min(updated_at) AS first, max(updated_at) AS last "
+            "FROM dbos.workflow_status WHERE status = 'SUCCESS'"
+        )
+    finally:
+        await connection.close()
+    span = 0.0 if row["n"] == 0 else (row["last"] - row["first"]) / 1000
+    return int(row["n"]), float(span)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait()
+
+
+async def _drain(
+    processes: list[subprocess.Popen[bytes]],
+    done: Callable[[], Awaitable[tuple[int, float]]],
+    runs: int,
+    timeout_s: float = 600,
+) -> dict[str, float]:
+    """Wait for the workers' first finished run, then for all ``runs``; the drain rate (from
+    the first run's end to the last's) and the workers' CPU per run in that time."""
+    deadline = time.monotonic() + timeout_s
+    while (await done())[0] == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no run finished")
+        await asyncio.sleep(0.01)  # (other processes' progress, read from the database)
+    cpu_before = sum(_cpu_s(process.pid) for process in processes)
+    while (finished := await done())[0] < runs:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{finished[0]} of {runs} runs finished")
+        await asyncio.sleep(0.02)
+    cpu_ms = (sum(_cpu_s(process.pid) for process in processes) - cpu_before) * 1000
+    for process in processes:
+        _stop(process)
+    return {"runs_per_s": (runs - 1) / finished[1], "cpu_ms_per_run": cpu_ms / (runs - 1)}
+
+
+async def _peer(kind: dbos_peers.Kind, runs: int) -> dict[str, float]:
+    async with _scratch_database(migrate_agenthost=False) as url:
+        enqueue_rate = await dbos_peers.enqueue(url, runs)
+        worker = dbos_peers.worker(kind, url, f"peer-{kind}")
+        try:
+            drained = await _drain([worker], lambda: _peer_done(url), runs)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        return {"enqueue_runs_per_s": enqueue_rate, **drained}
+
+
+def _bench_settings(url: str) -> Settings:
+    return Settings(
+        database_url=url,
+        agents="benchmarks.background_agents:registry",
+        demo_model=True,
+        execute_background_runs=False,
+        log_level="WARNING",
+    )
+
+
+async def _agenthost(runs: int, workers: int) -> dict[str, float]:
+    async with _scratch_database(migrate_agenthost=True) as url:
+        enqueue_rate = await _enqueue(_bench_settings(url), "instant", runs)
+        processes = [_worker(url, f"bench-{index}") for index in range(workers)]
+        try:
+
+            async def done() -> tuple[int, float]:
+                count = (await _counts(url, "instant")).get("succeeded", 0)
+                return count, await _finish_span(url, "instant") if count else 0.0
+
+            drained = await _drain(processes, done, runs)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+        return {"enqueue_runs_per_s": enqueue_rate, **drained}
+
+
+async def _recovery(recovery_runs: int) -> float:
+    """Seconds from ``kill -9`` of the worker running ``recovery_runs`` slow runs to all of
+    them finished by a second worker."""
+    async with _scratch_database(migrate_agenthost=True) as url:
+        processes = [_worker(url, "bench-victim")]
+        try:
+            await _enqueue(_bench_settings(url), "orders", recovery_runs)
+            while (await _counts(url, "orders")).get("running", 0) < recovery_runs:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            processes.append(_worker(url, "bench-survivor"))
+            await asyncio.sleep(2)  # the survivor is up and heart-beating; the tools still run
+            killed = time.perf_counter()
+            processes[0].send_signal(signal.SIGKILL)
+            await _wait(url, "orders", recovery_runs)
+            return time.perf_counter() - killed
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+
+def _rounded(figures: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 2 if "ms" in name else 0) for name, value in figures.items()}
+
+
+async def main(runs: int, recovery_runs: int, peers: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {"runs": runs}
+    if peers:
+        results["bare_dbos"] = _rounded(await _peer("bare", runs))
+        if dbos_peers.integration_installed():
+            results["dbos_openai_agents"] = _rounded(await _peer("agents", runs))
+        else:
+            results["dbos_openai_agents"] = "not installed (see benchmarks/dbos_peers.py)"
+    one = await _agenthost(runs, workers=1)
+    results["agenthost_one_worker"] = _rounded(one)
+    two = await _agenthost(runs, workers=2)
+    results["agenthost_two_workers"] = _rounded(two)
+    ratios = {"two_workers_vs_one": two["runs_per_s"] / one["runs_per_s"]}
+    for peer in ("bare_dbos", "dbos_openai_agents"):
+        figures = results.get(peer)
+        if isinstance(figures, dict):
+            ratios[f"drain_vs_{peer}"] = one["runs_per_s"] / figures["runs_per_s"]
+            ratios[f"enqueue_vs_{peer}"] = one["enqueue_runs_per_s"] / figures["enqueue_runs_per_s"]
+    results["ratios"] = {name: round(value, 2) for name, value in ratios.items()}
+    if recovery_runs:
+        results["recovery"] = {
+            "runs": recovery_runs,
             "executor_dead_after_s": 5,
             "slow_tool_s": SLOW_TOOL_S,
-            "kill_to_all_finished_s": round(recovered_s, 2),
+            "kill_to_all_finished_s": round(await _recovery(recovery_runs), 2),
         }
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return results
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--recovery-runs", type=int, default=50)
+    parser.add_argument("--recovery-runs", type=int, default=50, help="0: no recovery test")
+    parser.add_argument("--no-peers", action="store_true", help="agenthost alone")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.runs, args.recovery_runs)), indent=2))
+    print(json.dumps(asyncio.run(main(args.runs, args.recovery_runs, not args.no_peers)), indent=2))

@@ -46,6 +46,7 @@ T = TypeVar("T")
 class _DurableRun:
     state: RunState
     options: StepOptions
+    progress: ProgressHooks
     tool_steps: dict[str, StepReservation] = field(default_factory=dict)
     """Step numbers reserved for the tool calls of the latest model response, by call id."""
 
@@ -54,8 +55,8 @@ _current: ContextVar[_DurableRun | None] = ContextVar("agenthost_durable_run", d
 
 
 @contextmanager
-def _durable_run(state: RunState, options: StepOptions) -> Iterator[None]:
-    run = _DurableRun(state, options)
+def _durable_run(state: RunState, options: StepOptions, progress: ProgressHooks) -> Iterator[None]:
+    run = _DurableRun(state, options, progress)
     if state.resume is not None:  # the approved calls of its stop run first, in their order
         for decision in state.resume.decisions:
             if decision.approve:
@@ -73,13 +74,16 @@ async def _step(
     at: StepReservation | None = None,
 ) -> T:
     """``call()`` as a step (at a reserved number if given). If another process has taken
-    the run over (this one was taken for dead), this execution stops without settling."""
+    the run over (this one was taken for dead), this execution stops without settling.
+    The run's events so far are written first."""
+    run = _current.get()
+    if run is not None:
+        await run.progress.flush()
     try:
         if at is not None:
             return await at.run_async(options, call)
         return await DBOS.run_step_async(options, call)
     except dbos_error.DBOSWorkflowConflictIDError:
-        run = _current.get()
         if run is not None:
             run.state.suspended = True
         raise
@@ -211,12 +215,20 @@ class DurableRunner(AgentRunner):
         }
         self._agents: dict[str, Agent[Any]] = {}
 
+    @contextmanager
+    def durable(self, state: RunState) -> Iterator[ProgressHooks]:
+        """The scope of one execution of a background run: its steps, and its progress
+        events (those not yet written when it ends are the caller's to write)."""
+        progress = ProgressHooks(state, self._events)
+        with _durable_run(state, self.step_options, progress):
+            yield progress
+
     async def run(self, state: RunState) -> Any:
+        """Run ``state`` (inside :meth:`durable`)."""
         turn = session_gate.turn_of(state)
         if turn is not None:  # its history read and its write are steps too
             turn.steps = lambda name, call: _step({"name": name}, call)
-        with _durable_run(state, self.step_options):
-            return await super().run(state)
+        return await super().run(state)
 
     def agent(self, state: RunState) -> Agent[Any]:
         if state.agent is not state.entry.agent:  # a tenant's override: a fresh clone
@@ -227,4 +239,6 @@ class DurableRunner(AgentRunner):
         return agent
 
     def hooks(self, state: RunState) -> RunHooks[Any]:
-        return ProgressHooks(state, self._events)
+        run = _current.get()
+        assert run is not None and run.state is state, "a durable run is run inside durable()"
+        return run.progress

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, DBOSConfig, Queue, SetEnqueueOptions, SetWorkflowID
 from dbos import error as dbos_error
 from sqlalchemy.engine import URL
 
@@ -54,6 +54,7 @@ class DurableEngine:
         self.executor_id = executor_id
         self.app_version = settings.app_version or __version__
         self._workflow: Workflow | None = None
+        self._queue: Queue | None = None
         self._launched = False
 
     async def launch(self, workflow: Workflow, *, listen: bool) -> None:
@@ -85,7 +86,8 @@ class DurableEngine:
                     f"DBOS's tables are missing or out of date ({exc}); run `agenthost db upgrade`"
                 ) from None
             self._launched = True
-            await DBOS.register_queue_async(
+            # Kept: looking the queue up again would read its row on every enqueue.
+            self._queue = await DBOS.register_queue_async(
                 QUEUE,
                 worker_concurrency=settings.worker_concurrency,
                 global_concurrency=settings.queue_concurrency,
@@ -101,11 +103,10 @@ class DurableEngine:
 
     async def enqueue(self, workflow_id: str, tenant_id: str, payload: dict[str, Any]) -> None:
         """Queue ``payload`` as the durable workflow ``workflow_id`` (idempotent per id)."""
-        queue = await DBOS.retrieve_queue_async(QUEUE)
-        assert queue is not None and self._workflow is not None
+        assert self._queue is not None and self._workflow is not None, "launched"
         partition = tenant_id if self._settings.tenant_concurrency is not None else None
         with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=partition):
-            await queue.enqueue_async(self._workflow, payload)
+            await self._queue.enqueue_async(self._workflow, payload)
 
     def recover(self, executor_ids: list[str]) -> int:
         """Put the unfinished runs of dead executors back on the queue; how many."""
@@ -113,5 +114,5 @@ class DurableEngine:
 
     def destroy(self) -> None:
         if self._launched or self._workflow is not None:
-            self._launched, self._workflow = False, None
+            self._launched, self._workflow, self._queue = False, None, None
             DBOS.destroy(destroy_registry=True)

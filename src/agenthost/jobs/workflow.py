@@ -43,6 +43,7 @@ from agenthost.jobs.progress import RunEvents
 from agenthost.jobs.webhook import Webhooks
 from agenthost.store.database import Database
 from agenthost.store.repositories import tenants
+from agenthost.store.repositories.events import Event
 from agenthost.store.tables import RunRow
 from agenthost.telemetry.tracing import continued
 from agenthost.tenancy.ledger import Ledger
@@ -102,6 +103,7 @@ class RunWorkflow:
     async def _run(self, payload: RunPayload) -> None:
         # The webhook's step number is fixed first, whatever path the run takes below.
         webhook = DBOS.reserve_step() if payload.webhook_url is not None else None
+        unwritten: list[Event] = []
         try:
             request = await persistently(lambda: self._request(payload))
             state = self.admission.resume(request, payload.period, continued=payload.round > 0)
@@ -111,8 +113,10 @@ class RunWorkflow:
             await self._refuse(payload, refused)
         else:
             if await self._continues(payload, state):
-                await self._execute(state)
-        row = await persistently(lambda: self.events.end(payload.tenant_id, payload.run_id))
+                unwritten = await self._execute(state)
+        row = await persistently(
+            lambda: self.events.end(payload.tenant_id, payload.run_id, unwritten)
+        )
         if webhook is not None:
             await self._notify(webhook, payload.webhook_url or "", row)
 
@@ -143,8 +147,7 @@ class RunWorkflow:
         )
 
     async def _request(self, payload: RunPayload) -> RunRequest:
-        async with self.db.transaction() as tx:
-            row = await tenants.get(tx, payload.tenant_id)
+        row = await self.db.scripts.run(tenants.find(payload.tenant_id))
         if row is None:
             raise TenantNotFound(f"tenant {payload.tenant_id!r} no longer exists")
         tenant = tenant_from_row(row)
@@ -152,21 +155,24 @@ class RunWorkflow:
             raise Forbidden("the tenant is disabled")
         return payload.request(Principal(tenant, payload.key_id, frozenset()))
 
-    async def _execute(self, state: RunState) -> None:
-        """Run ``state`` to its settlement (its record then says how it ended)."""
-        try:
-            verdict = await persistently(lambda: self.ledger.start(state))
-        except BaseException:
-            self.lifecycle.run_finished(state)
-            raise
-        if verdict == "ended":  # cancelled while queued, or settled before a crash
-            self.lifecycle.run_finished(state)
-        elif verdict == "cancel":  # asked to cancel before it (re)started: no refund
-            state.model_called = True
-            await self.settlement.abandon(state)
-        else:
-            with self.active.running(state), contextlib.suppress(AgentHostError):
-                await self.pipeline.execute(state, self.runner)
+    async def _execute(self, state: RunState) -> list[Event]:
+        """Run ``state`` to its settlement (its record then says how it ended); the events it
+        made that are not written yet."""
+        with self.runner.durable(state) as progress:
+            try:
+                verdict = await persistently(lambda: self.ledger.start(state, progress.opening()))
+            except BaseException:
+                self.lifecycle.run_finished(state)
+                raise
+            if verdict == "ended":  # cancelled while queued, or settled before a crash
+                self.lifecycle.run_finished(state)
+            elif verdict == "cancel":  # asked to cancel before it (re)started: no refund
+                state.model_called = True
+                await self.settlement.abandon(state)
+            else:
+                with self.active.running(state), contextlib.suppress(AgentHostError):
+                    await self.pipeline.execute(state, self.runner)
+            return progress.unwritten()
 
     async def _notify(self, step: StepReservation, url: str, row: RunRow) -> None:
         options = self.runner.step_options | {"name": "webhook"}

@@ -93,6 +93,9 @@ async def _drive(connection: Any, script: Script[T]) -> T:
             if not sql:
                 result = 0
                 continue
+            if step.fetch:
+                result = [tuple(row) for row in await connection.fetch(sql, *args)]
+                continue
             status: str = await connection.execute(sql, *args)
             result = int(status.rsplit(" ", 1)[-1])
     finally:

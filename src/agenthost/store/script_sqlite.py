@@ -64,7 +64,12 @@ class SqliteScripts:
                     return done.value  # type: ignore[no-any-return]
                 sql = step.statement.for_sqlite()
                 params = encoded(step.params, "sqlite")
-                result = connection.execute(sql, params).rowcount if sql else 0
+                if not sql:
+                    result = 0
+                elif step.fetch:
+                    result = connection.execute(sql, params).fetchall()
+                else:
+                    result = connection.execute(sql, params).rowcount
         except BaseException:
             if connection.in_transaction:  # SQLite may have rolled back already
                 connection.execute("ROLLBACK")

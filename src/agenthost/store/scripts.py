@@ -59,10 +59,13 @@ class Statement:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Run ``statement``; the script receives how many rows it changed (or selected)."""
+    """Run ``statement``; the script receives how many rows it changed (or selected), or with
+    ``fetch`` the rows it returned (tuples, values as the driver gives them: see
+    :func:`decode_time` and :func:`decode_json`)."""
 
     statement: Statement
     params: Mapping[str, Any]
+    fetch: bool = False
 
 
 Script = Generator[Step, Any, T]
@@ -99,6 +102,19 @@ class JsonValue:
     """A value for a JSON column (None is stored as JSON ``null``, as the ORM stores it)."""
 
     value: Any
+
+
+def decode_time(value: Any) -> datetime | None:
+    """A UTC column's value read by a script (text on SQLite) as an aware datetime."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC)
+
+
+def decode_json(value: Any) -> Any:
+    """A JSON column's value read by a script (text on both databases) as a Python value."""
+    return None if value is None else json.loads(value)
 
 
 def encoded(params: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from agenthost.execution.types import (
 from agenthost.settings import Settings
 from agenthost.store.database import Database
 from agenthost.store.repositories import events, pauses, quotas, reservations, runs
+from agenthost.store.scripts import Script
 from agenthost.store.tables import RunRow
 from agenthost.store.types import utcnow
 from agenthost.telemetry.metrics import Metrics
@@ -116,19 +117,20 @@ class Ledger:
             ) from None
         state.reservation = Reservation(period=period, slot=slot)
 
-    async def start(self, state: RunState) -> Literal["run", "cancel", "ended"]:
-        """Mark a resumed background run running (``run``), with its ``run_started`` event.
-        ``cancel``: a client asked to cancel it, settle it as cancelled; ``ended``: it ended
-        already (cancelled while queued, or settled before its process died)."""
-        expires = utcnow() + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
+    async def start(
+        self, state: RunState, also: Sequence[events.Event] = ()
+    ) -> Literal["run", "cancel", "ended"]:
+        """Mark a resumed background run running (``run``), with its ``run_started`` event and
+        the events ``also``. ``cancel``: a client asked to cancel it, settle it as cancelled;
+        ``ended``: it ended already (cancelled while queued, or settled before its process
+        died)."""
+        now = utcnow()
+        expires = now + timedelta(seconds=state.timeout_s + LEASE_MARGIN_S)
         run_id = state.request.run_id
-        async with self._db.transaction() as tx:
-            verdict = await runs.start(tx, state.tenant_id, run_id, expires)
-            if verdict == "run":
-                data = {"run_id": run_id, "agent": state.entry.name}
-                key = "started" if state.resume is None else f"started:{state.resume.round}"
-                await events.append(tx, run_id, key, "run_started", data)
-            return verdict
+        key = "started" if state.resume is None else f"started:{state.resume.round}"
+        started = (key, "run_started", {"run_id": run_id, "agent": state.entry.name})
+        script = _started(state.tenant_id, run_id, expires, [started, *also], now)
+        return await self._db.scripts.run(script)
 
     async def fail_unstarted(
         self,
@@ -358,6 +360,15 @@ class Ledger:
             "cached": False,
             "input": stored_input(state.input) if self._store_content else None,
         }
+
+
+def _started(
+    tenant_id: str, run_id: str, expires: datetime, new: list[events.Event], now: datetime
+) -> Script[Literal["run", "cancel", "ended"]]:
+    verdict = yield from runs.start(tenant_id, run_id, expires)
+    if verdict == "run":
+        yield from events.add(run_id, new, now)
+    return verdict
 
 
 def recorded_usage(row: RunRow) -> RunUsage:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agenthost.store.scripts import Script, Statement, Step, decode_json, decode_time
 from agenthost.store.tables import RunRow
 
 
@@ -55,23 +56,49 @@ async def abandon_expired(tx: AsyncSession, now: datetime, code: str, message: s
     return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
-async def start(
-    tx: AsyncSession, tenant_id: str, run_id: str, expires_at: datetime
-) -> Literal["run", "cancel", "ended"]:
+START = Statement(
+    "UPDATE runs SET status = 'running', expires_at = :expires_at "
+    "WHERE id = :run_id AND tenant_id = :tenant_id AND status IN ('queued', 'running') "
+    "AND cancel_requested_at IS NULL"
+)
+STATUS = Statement("SELECT status FROM runs WHERE id = :run_id AND tenant_id = :tenant_id")
+
+
+def start(
+    tenant_id: str, run_id: str, expires_at: datetime
+) -> Script[Literal["run", "cancel", "ended"]]:
     """Mark a queued (or resumed) background run running. ``cancel``: a client asked to
     cancel it; ``ended``: it already ended (cancelled while queued)."""
-    if await _update(
-        tx,
-        tenant_id,
-        run_id,
-        RunRow.status.in_(OPEN),
-        RunRow.cancel_requested_at.is_(None),
-        status="running",
-        expires_at=expires_at,
-    ):
+    run = {"tenant_id": tenant_id, "run_id": run_id}
+    if (yield Step(START, {**run, "expires_at": expires_at})):
         return "run"
-    status = await tx.scalar(select(RunRow.status).where(RunRow.id == run_id))
-    return "cancel" if status in OPEN else "ended"
+    rows = yield Step(STATUS, run, fetch=True)
+    return "cancel" if rows and rows[0][0] in OPEN else "ended"
+
+
+_OUTCOME = (
+    "id", "tenant_id", "agent", "mode", "status", "request_id", "metadata", "created_at",
+    "finished_at", "duration_ms", "requests", "input_tokens", "output_tokens", "total_tokens",
+    "last_agent", "cached", "error_code", "error_message", "output",
+)  # fmt: skip
+FIND_OUTCOME = Statement(
+    f"SELECT {', '.join(_OUTCOME)} FROM runs "  # noqa: S608 - constant column names
+    "WHERE id = :run_id AND tenant_id = :tenant_id"
+)
+
+
+def find_outcome(tenant_id: str, run_id: str) -> Script[RunRow | None]:
+    """The run's record as far as its outcome goes (not its input or steps), as a script."""
+    rows = yield Step(FIND_OUTCOME, {"tenant_id": tenant_id, "run_id": run_id}, fetch=True)
+    if not rows:
+        return None
+    values = dict(zip(_OUTCOME, rows[0], strict=True))
+    values["run_metadata"] = decode_json(values.pop("metadata")) or {}
+    values["output"] = decode_json(values["output"])
+    values["cached"] = bool(values["cached"])
+    values["created_at"] = decode_time(values["created_at"])
+    values["finished_at"] = decode_time(values["finished_at"])
+    return RunRow(**values)
 
 
 async def request_cancel(tx: AsyncSession, tenant_id: str, run_id: str, now: datetime) -> bool:
