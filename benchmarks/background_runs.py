@@ -74,6 +74,21 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu_s() -> float:
+    """CPU time all PostgreSQL processes on this machine have used so far (the server is
+    local; other databases' work is counted too, so run this on a quiet server)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended
+            continue
+        if text.split("(", 1)[1].split(")", 1)[0] == "postgres":
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 async def _admin(statement: str) -> None:
     connection = await asyncpg.connect(ADMIN_URL)
     try:
@@ -186,25 +201,32 @@ async def _drain(
             raise TimeoutError("no run finished")
         await asyncio.sleep(0.01)  # (other processes' progress, read from the database)
     cpu_before = sum(_cpu_s(process.pid) for process in processes)
+    postgres_before = _postgres_cpu_s()
     while (finished := await done())[0] < runs:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{finished[0]} of {runs} runs finished")
         await asyncio.sleep(0.02)
     cpu_ms = (sum(_cpu_s(process.pid) for process in processes) - cpu_before) * 1000
+    postgres_ms = (_postgres_cpu_s() - postgres_before) * 1000
     for process in processes:
         _stop(process)
-    return {"runs_per_s": (runs - 1) / finished[1], "cpu_ms_per_run": cpu_ms / (runs - 1)}
+    return {
+        "runs_per_s": (runs - 1) / finished[1],
+        "cpu_ms_per_run": cpu_ms / (runs - 1),
+        "postgres_cpu_ms_per_run": postgres_ms / (runs - 1),
+    }
 
 
-async def _peer(kind: dbos_peers.Kind, runs: int) -> dict[str, float]:
+async def _peer(kind: dbos_peers.Kind, runs: int, workers: int = 1) -> dict[str, float]:
     async with _scratch_database(migrate_agenthost=False) as url:
         enqueue_rate = await dbos_peers.enqueue(url, runs)
-        worker = dbos_peers.worker(kind, url, f"peer-{kind}")
+        processes = [dbos_peers.worker(kind, url, f"peer-{kind}-{n}") for n in range(workers)]
         try:
-            drained = await _drain([worker], lambda: _peer_done(url), runs)
+            drained = await _drain(processes, lambda: _peer_done(url), runs)
         finally:
-            if worker.poll() is None:
-                worker.kill()
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
         return {"enqueue_runs_per_s": enqueue_rate, **drained}
 
 
@@ -266,6 +288,7 @@ async def main(runs: int, recovery_runs: int, peers: bool) -> dict[str, Any]:
     results: dict[str, Any] = {"runs": runs}
     if peers:
         results["bare_dbos"] = _rounded(await _peer("bare", runs))
+        results["bare_dbos_two_workers"] = _rounded(await _peer("bare", runs, workers=2))
         if dbos_peers.integration_installed():
             results["dbos_openai_agents"] = _rounded(await _peer("agents", runs))
         else:
@@ -275,6 +298,9 @@ async def main(runs: int, recovery_runs: int, peers: bool) -> dict[str, Any]:
     two = await _agenthost(runs, workers=2)
     results["agenthost_two_workers"] = _rounded(two)
     ratios = {"two_workers_vs_one": two["runs_per_s"] / one["runs_per_s"]}
+    if peers:
+        bare, bare_two = results["bare_dbos"], results["bare_dbos_two_workers"]
+        ratios["bare_dbos_two_workers_vs_one"] = bare_two["runs_per_s"] / bare["runs_per_s"]
     for peer in ("bare_dbos", "dbos_openai_agents"):
         figures = results.get(peer)
         if isinstance(figures, dict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -220,6 +220,11 @@ class RunState:
     """Set when the run stopped at calls that need approval (status ``awaiting_approval``)."""
     paused_state: str | None = None
     """The SDK's serialised state to store while the run waits for its decisions."""
+    closing_events: Callable[[Mapping[str, Any]], Sequence[tuple[str, str, Any]]] | None = None
+    """Set for background runs: the events (key, type, data) to store with the run's outcome
+    (given its record's outcome columns), in the same transaction; not for a stop."""
+    events_closed: bool = False
+    """Settlement stored ``closing_events``."""
 
     def mark_cancelled(self) -> None:
         self.status, self.error_code = "cancelled", "RUN_CANCELLED"

@@ -4,14 +4,14 @@ run's record, the one truth about its outcome (also for a run resumed after it w
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agenthost.api.errors import problem_body
 from agenthost.errors import AgentHostError
 from agenthost.execution.decisions import pending_of
 from agenthost.execution.pipeline import approval_data, final_data
-from agenthost.execution.types import RunOutcome
+from agenthost.execution.types import RunOutcome, RunState
 from agenthost.store.repositories import events
 from agenthost.store.tables import RunApprovalRow, RunRow
 from agenthost.tenancy.ledger import recorded_usage
@@ -35,6 +35,15 @@ def last_event(row: RunRow) -> tuple[str, dict[str, Any]]:
         return "final", final_data(_outcome(row))
     error = AgentHostError.from_record(row.error_code or "INTERNAL", row.error_message)
     return "error", problem_body(error, row.request_id) | {"run_id": row.id}
+
+
+def settled_event(state: RunState, outcome: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """:func:`last_event` of the record ``state``'s settlement writes (``outcome``: its
+    outcome columns), to store in the same transaction."""
+    request = state.request
+    return last_event(
+        RunRow(id=request.run_id, agent=state.entry.name, request_id=request.request_id, **outcome)
+    )
 
 
 def stop_events(

@@ -66,6 +66,12 @@ class RunEvents:
                     await events.append(tx, run_id, key, kind, data)
         return row
 
+    async def record(self, tenant_id: str, run_id: str) -> RunRow:
+        """The run's record (as far as its outcome goes)."""
+        row = await self._db.scripts.run(runs.find_outcome(tenant_id, run_id))
+        assert row is not None, "a queued run has a record"
+        return row
+
     async def ended(self, run_id: str) -> bool:
         """Whether the run's last event so far (``final`` or ``error``, maybe ending a stop
         for approval) is stored."""

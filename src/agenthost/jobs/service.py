@@ -33,6 +33,8 @@ from agenthost.store.tables import RunEventRow
 from agenthost.telemetry.metrics import Metrics
 from agenthost.telemetry.tracing import capture
 from agenthost.tenancy.ledger import CANCELLED_MESSAGE, Ledger
+from agenthost.tenancy.principal import Tenant
+from agenthost.tenancy.principal_cache import PrincipalCache
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class BackgroundRuns:
             events=self.events,
             webhooks=self._webhooks,
             active=self.active,
+            tenants=PrincipalCache[Tenant](settings.auth_cache_ttl_s),
         )
         self.janitor = (
             Janitor(settings, db, self.engine, self.active.suspend_all) if executes else None

@@ -37,9 +37,9 @@ from agenthost.execution.settlement import Settlement
 from agenthost.execution.types import RunRequest, RunState
 from agenthost.jobs.active import ActiveRuns
 from agenthost.jobs.durable import DurableRunner
-from agenthost.jobs.outcome import webhook_body
+from agenthost.jobs.outcome import settled_event, webhook_body
 from agenthost.jobs.payload import RunPayload
-from agenthost.jobs.progress import RunEvents
+from agenthost.jobs.progress import END, RunEvents
 from agenthost.jobs.webhook import Webhooks
 from agenthost.store.database import Database
 from agenthost.store.repositories import tenants
@@ -47,7 +47,8 @@ from agenthost.store.repositories.events import Event
 from agenthost.store.tables import RunRow
 from agenthost.telemetry.tracing import continued
 from agenthost.tenancy.ledger import Ledger
-from agenthost.tenancy.principal import Principal, tenant_from_row
+from agenthost.tenancy.principal import Principal, Tenant, tenant_from_row
+from agenthost.tenancy.principal_cache import PrincipalCache
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class RunWorkflow:
     events: RunEvents
     webhooks: Webhooks
     active: ActiveRuns
+    tenants: PrincipalCache[Tenant]
+    """Tenants read in the last ``auth_cache_ttl_s``: a tenant disabled or changed elsewhere
+    stops or changes its runs here within that long, as its keys do on the API."""
 
     async def __call__(self, data: dict[str, Any]) -> None:
         payload = RunPayload.from_dict(data)
@@ -103,7 +107,7 @@ class RunWorkflow:
     async def _run(self, payload: RunPayload) -> None:
         # The webhook's step number is fixed first, whatever path the run takes below.
         webhook = DBOS.reserve_step() if payload.webhook_url is not None else None
-        unwritten: list[Event] = []
+        unwritten: list[Event] | None = []
         try:
             request = await persistently(lambda: self._request(payload))
             state = self.admission.resume(request, payload.period, continued=payload.round > 0)
@@ -114,9 +118,13 @@ class RunWorkflow:
         else:
             if await self._continues(payload, state):
                 unwritten = await self._execute(state)
-        row = await persistently(
-            lambda: self.events.end(payload.tenant_id, payload.run_id, unwritten)
-        )
+        tenant_id, run_id = payload.tenant_id, payload.run_id
+        if unwritten is not None:
+            row = await persistently(lambda: self.events.end(tenant_id, run_id, unwritten))
+        elif webhook is None:  # its settlement wrote its last event
+            return
+        else:
+            row = await persistently(lambda: self.events.record(tenant_id, run_id))
         if webhook is not None:
             await self._notify(webhook, payload.webhook_url or "", row)
 
@@ -147,17 +155,24 @@ class RunWorkflow:
         )
 
     async def _request(self, payload: RunPayload) -> RunRequest:
-        row = await self.db.scripts.run(tenants.find(payload.tenant_id))
+        tenant_id = payload.tenant_id
+        tenant = await self.tenants.get(tenant_id, lambda: self._tenant(tenant_id))
+        return payload.request(Principal(tenant, payload.key_id, frozenset()))
+
+    async def _tenant(self, tenant_id: str) -> Tenant:
+        """The tenant whose run this is, if it may still run (read again: a queued run may
+        be older than any cached principal)."""
+        row = await self.db.scripts.run(tenants.find(tenant_id))
         if row is None:
-            raise TenantNotFound(f"tenant {payload.tenant_id!r} no longer exists")
+            raise TenantNotFound(f"tenant {tenant_id!r} no longer exists")
         tenant = tenant_from_row(row)
         if tenant.disabled:
             raise Forbidden("the tenant is disabled")
-        return payload.request(Principal(tenant, payload.key_id, frozenset()))
+        return tenant
 
-    async def _execute(self, state: RunState) -> list[Event]:
+    async def _execute(self, state: RunState) -> list[Event] | None:
         """Run ``state`` to its settlement (its record then says how it ended); the events it
-        made that are not written yet."""
+        made that are not written yet, or None if its settlement wrote them and its last."""
         with self.runner.durable(state) as progress:
             try:
                 verdict = await persistently(lambda: self.ledger.start(state, progress.opening()))
@@ -170,9 +185,13 @@ class RunWorkflow:
                 state.model_called = True
                 await self.settlement.abandon(state)
             else:
+                state.closing_events = lambda outcome: [
+                    *progress.unwritten(),
+                    (END, *settled_event(state, outcome)),
+                ]
                 with self.active.running(state), contextlib.suppress(AgentHostError):
                     await self.pipeline.execute(state, self.runner)
-            return progress.unwritten()
+            return None if state.events_closed else progress.unwritten()
 
     async def _notify(self, step: StepReservation, url: str, row: RunRow) -> None:
         options = self.runner.step_options | {"name": "webhook"}

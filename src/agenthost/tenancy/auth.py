@@ -43,7 +43,7 @@ class Authenticator:
     def __init__(self, db: Database, *, dev_mode: bool, cache_ttl_s: float) -> None:
         self._db = db
         self._dev_mode = dev_mode
-        self._cache = PrincipalCache(cache_ttl_s)
+        self._cache = PrincipalCache[Authenticated](cache_ttl_s)
 
     def forget(self) -> None:
         """Drop every cached principal: a key, a tenant or their limits changed."""

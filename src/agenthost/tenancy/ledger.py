@@ -225,8 +225,11 @@ class Ledger:
             refund=state.status != "succeeded" and not state.model_called,
             resumed=state.resume is not None,
             stop=self._stop(state, now) if stopped else None,
+            events=() if stopped or not state.closing_events else state.closing_events(outcome),
+            now=now,
         )
-        await self._db.scripts.run(reservations.close_run(closing))
+        written = await self._db.scripts.run(reservations.close_run(closing))
+        state.events_closed = written and bool(closing.events)
         state.reservation = None
 
     def _stop(self, state: RunState, now: datetime) -> pauses.Stop:

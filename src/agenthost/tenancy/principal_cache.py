@@ -1,9 +1,10 @@
-"""Authenticated principals kept for a moment, so a busy key is not looked up on every request.
+"""Authenticated principals kept for a moment, so a busy key is not looked up on every request
+(and, in processes executing background runs, tenants, so a busy tenant's runs are not).
 
-Keyed by the SHA-256 digest of the presented key (never the key itself); the least recently
-used principal goes first when the cache is full. Concurrent requests with the same key while
-it is not cached share one lookup. Only successes are kept; a lookup
-that fails (an unknown or revoked key, a disabled tenant, the database down) is not.
+Keyed by the SHA-256 digest of the presented key (never the key itself), or by tenant id; the
+least recently used entry goes first when the cache is full. Concurrent requests with the same
+key while it is not cached share one lookup. Only successes are kept; a lookup that fails (an
+unknown or revoked key, a disabled tenant, the database down) is not.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from agenthost.tenancy.principal import Principal
 
 MAX_ENTRIES = 10_000
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,7 @@ class Authenticated:
     """Checked on every request, cached or not."""
 
 
-class PrincipalCache:
+class PrincipalCache(Generic[V]):
     def __init__(
         self,
         ttl_s: float,
@@ -38,15 +41,15 @@ class PrincipalCache:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, Authenticated]] = OrderedDict()
-        self._loading: dict[str, asyncio.Future[Authenticated]] = {}
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[V]] = {}
 
     def holds(self, digest: str) -> bool:
         """Whether ``digest`` is cached and fresh (:meth:`get` would not load it)."""
         entry = self._entries.get(digest) if self._ttl_s > 0 else None
         return entry is not None and entry[0] > self._clock()
 
-    async def get(self, digest: str, load: Callable[[], Awaitable[Authenticated]]) -> Authenticated:
+    async def get(self, digest: str, load: Callable[[], Awaitable[V]]) -> V:
         """The principal of ``digest``: cached, being loaded by another request, or ``load()``."""
         if self._ttl_s <= 0:
             return await load()
@@ -64,9 +67,9 @@ class PrincipalCache:
     async def _load(
         self,
         digest: str,
-        load: Callable[[], Awaitable[Authenticated]],
-        loading: dict[str, asyncio.Future[Authenticated]],
-    ) -> Authenticated:
+        load: Callable[[], Awaitable[V]],
+        loading: dict[str, asyncio.Future[V]],
+    ) -> V:
         """Look ``digest`` up; keep it unless the cache was cleared since (``loading`` is no
         longer the cache's)."""
         try:

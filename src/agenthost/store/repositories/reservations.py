@@ -12,11 +12,12 @@ holds the month's counter and is about to insert its run record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from agenthost.store.repositories import pauses
+from agenthost.store.repositories import events, pauses
 from agenthost.store.scripts import JsonValue, Script, Statement, Step
 
 Quota = Literal["max_concurrent_runs", "runs_per_month"]
@@ -173,6 +174,10 @@ class Closing:
     """The run continued from a stop for approval: its stored state goes."""
     stop: pauses.Stop | None = None
     """The run stopped (again) for approval: the state and calls to keep."""
+    events: Sequence[events.Event] = ()
+    """Events of the (background) run to add if the outcome was written."""
+    now: datetime | None = None
+    """When the events were made (required with ``events``)."""
 
 
 def close_run(closing: Closing) -> Script[bool]:
@@ -195,4 +200,7 @@ def close_run(closing: Closing) -> Script[bool]:
         yield Step(pauses.DELETE_PAUSE, run)
     if written and closing.stop is not None:
         yield from pauses.stop(closing.tenant_id, closing.run_id, closing.stop)
+    if written and closing.events:
+        assert closing.now is not None
+        yield from events.add(closing.run_id, closing.events, closing.now)
     return written
