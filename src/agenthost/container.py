@@ -215,6 +215,13 @@ def _build(
         db, dev_mode=settings.dev_mode, cache_ttl_s=settings.auth_cache_ttl_s
     )
     rate_limits = RateLimits(settings, redis_pool, metrics)
+
+    def forget_tenants() -> None:
+        """A key or tenant changed here: cached principals and tenants are read again."""
+        authenticator.forget()
+        if background is not None:
+            background.forget_tenants()
+
     return Container(
         settings=settings,
         secrets=secrets,
@@ -228,7 +235,7 @@ def _build(
         failed_auth=FailedAuthentications(rate_limits),
         sessions=sessions,
         ledger=ledger,
-        admin=TenantAdmin(db, lambda: registry, provider.serves, on_change=authenticator.forget),
+        admin=TenantAdmin(db, lambda: registry, provider.serves, on_change=forget_tenants),
         pipeline=pipeline,
         approvals=Approvals(db, admission),
         background=background,

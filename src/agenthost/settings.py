@@ -242,8 +242,9 @@ class Settings(BaseSettings):
     auth_cache_ttl_s: float = Field(default=2.0, ge=0, le=300)
     """How long an authenticated API key (with its tenant's limits and scopes) is trusted
     without reading the database again. Revoking a key or changing a tenant takes effect at
-    once on the replica that made the change, and within this long on the others. 0 reads the
-    database on every request."""
+    once on the replica that made the change, and within this long on the others. Processes
+    executing background runs keep each tenant (its limits and whether it is disabled) as long
+    before a run starts. 0 reads the database on every request and every run."""
     redis_url: SecretStr | None = None
     """Redis for shared rate limits across replicas (``redis://host:6379/0``). Unset: limits
     are kept in each process's memory."""

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from agenthost.jobs.webhook import SIGNATURE_HEADER, verify
 from tests.api.agents import ToolLog, build_registry
+from tests.api.tenants import run_rows, tenant_with_key, update_tenant
 from tests.conftest import serving
 from tests.waiting import eventually
 
@@ -109,6 +110,72 @@ async def test_events_stream_whole_run_and_resumes_after_last_event_id(
         assert resumed == events[3:]
         after = await client.get(f"/v1/runs/{run_id}/events", params={"after": ids[-1] + 5})
         assert after.status_code == 200
+
+
+async def test_followers_see_the_tool_called_while_the_tool_runs(agenthost_client: Any) -> None:
+    """Events are written in batches, but those made before a durable step (here the slow tool
+    call) are stored when it begins, not only when the run ends."""
+    log = ToolLog()
+    registry = build_registry(log, slow_timeout_s=60)
+    async with agenthost_client(registry, **BACKGROUND) as (client, _):
+        run_id = await _queue(client, "reports", "Prepare a slow report about a topic")
+        await asyncio.wait_for(log.slow_started.wait(), 20)
+        text = ""
+        async with client.stream("GET", f"/v1/runs/{run_id}/events") as response:
+
+            async def until_tool_called() -> None:
+                nonlocal text
+                async for chunk in response.aiter_text():
+                    text += chunk
+                    if "event: tool_called" in text:
+                        return
+
+            await asyncio.wait_for(until_tool_called(), 10)
+        still_running = not log.slow_cancelled.is_set()
+        await client.post(f"/v1/runs/{run_id}/cancel")
+        await _finished(client, run_id)
+    assert still_running
+    types = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("event: ")]
+    assert types == ["run_started", "agent_updated", "tool_called"]
+
+
+async def test_a_queued_run_of_a_tenant_disabled_since_fails_without_running(
+    agenthost_client: Any,
+) -> None:
+    """The process executing runs keeps tenants for auth_cache_ttl_s, but a change made in
+    the same process is seen at once: the run of a tenant disabled while it was queued is
+    refused before it starts."""
+    log = ToolLog()
+    registry = build_registry(log, slow_timeout_s=60)
+    settings = BACKGROUND | {"worker_concurrency": 1, "auth_cache_ttl_s": 60}
+    async with agenthost_client(registry, **settings) as (client, app):
+        key = await tenant_with_key(app, "acme")
+
+        async def queue(agent: str, text: str) -> str:
+            response = await client.post(
+                f"/v1/agents/{agent}/runs",
+                json={"input": text, "background": True},
+                headers=key.headers,
+            )
+            assert response.status_code == 202, response.text
+            run_id: str = response.json()["run_id"]
+            return run_id
+
+        slow = await queue("reports", "Prepare a slow report about a topic")
+        await asyncio.wait_for(log.slow_started.wait(), 20)
+        waiting = await queue("orders", ORDER_QUESTION)  # behind the slow run (one at a time)
+        await update_tenant(app, "acme", disabled=True)
+        await app.state.container.background.cancel("acme", slow, None)
+
+        async def settled() -> bool:
+            rows = {row.id: row for row in await run_rows(app, "acme")}
+            return rows[waiting].status not in ("queued", "running")
+
+        await eventually(settled, timeout_s=20)
+        rows = {row.id: row for row in await run_rows(app, "acme")}
+    assert rows[waiting].status == "failed"
+    assert rows[waiting].error_code == "FORBIDDEN"
+    assert log.lookups == 0
 
 
 async def test_cancel_stops_a_running_run_within_a_second(agenthost_client: Any) -> None:

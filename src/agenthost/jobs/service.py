@@ -68,6 +68,7 @@ class BackgroundRuns:
         self.events = RunEvents(db)
         self.active = ActiveRuns(ledger, settings.cancel_poll_s)
         self._webhooks = Webhooks(settings)
+        self._tenants = PrincipalCache[Tenant](settings.auth_cache_ttl_s)
         self._workflow = RunWorkflow(
             db=db,
             admission=admission,
@@ -79,7 +80,7 @@ class BackgroundRuns:
             events=self.events,
             webhooks=self._webhooks,
             active=self.active,
-            tenants=PrincipalCache[Tenant](settings.auth_cache_ttl_s),
+            tenants=self._tenants,
         )
         self.janitor = (
             Janitor(settings, db, self.engine, self.active.suspend_all) if executes else None
@@ -117,6 +118,10 @@ class BackgroundRuns:
         # DBOS made its thread pool the loop's default executor and has just shut it down.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         await self._webhooks.aclose()
+
+    def forget_tenants(self) -> None:
+        """A tenant changed in this process: its runs here see the change at once."""
+        self._tenants.clear()
 
     async def check_identity(self) -> None:
         """ConfigError now if a live process holds this process's executor id (so ``serve``
